@@ -35,7 +35,7 @@ test: setup lint ## every test: lint, then every suite against real components
 	@tools/test/run-suites.sh $(SUITES)
 
 dev: setup build ## start the platform locally and print where everything is (Ctrl-C stops it)
-	node tools/dev/dist/dev.js
+	node tools/dev/dist/src/dev.js
 
 clean: ## remove build output (the component cache in ~/.cache/chatcluster is kept)
 	rm -rf apps/*/dist test/*/dist tools/*/dist operator/dist *.tsbuildinfo

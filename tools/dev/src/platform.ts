@@ -1,0 +1,67 @@
+// What `make dev` runs, in start order; each part is stopped in reverse order.
+import {
+  installCrds,
+  startAlertmanager,
+  startFerretDB,
+  startKubeApiServer,
+  startPostgres,
+  startPrometheus,
+  startRedis,
+  thirdPartyCrdFiles,
+} from '@chatcluster/harness';
+
+export interface RunningPlatform {
+  /** [what, where] pairs to print. */
+  endpoints: [string, string][];
+  stop(): Promise<void>;
+}
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+const prometheusConfig = `global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+scrape_configs: []
+`;
+
+const alertmanagerConfig = `route:
+  receiver: log
+receivers:
+  - name: log
+`;
+
+export async function startPlatform(progress: (line: string) => void): Promise<RunningPlatform> {
+  const started: Stoppable[] = [];
+  const endpoints: [string, string][] = [];
+  const stop = async (): Promise<void> => {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+  };
+  try {
+    progress('starting PostgreSQL, Redis and FerretDB (MongoDB wire protocol)');
+    const [postgres, redis, mongo] = await Promise.all([startPostgres(), startRedis(), startFerretDB()]);
+    started.push(postgres, redis, mongo);
+    endpoints.push(['PostgreSQL', postgres.url], ['Redis', redis.url], ['MongoDB (FerretDB)', mongo.url]);
+
+    progress('starting the local control plane (etcd + kube-apiserver)');
+    const kube = await startKubeApiServer();
+    started.push(kube);
+    const crds = await installCrds(kube.kubeConfig, thirdPartyCrdFiles());
+    progress(`installed ${crds.length} CRDs`);
+    endpoints.push(['Kubernetes API', kube.server], ['kubeconfig', kube.kubeconfigPath]);
+
+    progress('starting Prometheus and Alertmanager');
+    const alertmanager = await startAlertmanager({ configYaml: alertmanagerConfig });
+    started.push(alertmanager);
+    const prometheus = await startPrometheus({
+      configYaml: `${prometheusConfig}alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:${alertmanager.port}']\n`,
+    });
+    started.push(prometheus);
+    endpoints.push(['Prometheus', prometheus.url], ['Alertmanager', alertmanager.url]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoints, stop };
+}
