@@ -1,0 +1,131 @@
+// Circuit breaker (opossum) that stops calling a failing dependency for a while, so callers fail
+// fast with CIRCUIT_OPEN instead of piling up behind timeouts. State and events are exported as metrics.
+import type { EventEmitter } from 'node:events';
+import CircuitBreaker from 'opossum';
+import { AppError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+
+export interface BreakerOptions {
+  /** Per-call timeout in ms, or false (default) to leave deadlines to withTimeout. */
+  timeout?: number | false;
+  /** Opens when this share of calls in the rolling window fail (opossum default 50). */
+  errorThresholdPercentage?: number;
+  /** Calls needed in the window before the percentage counts (opossum default 0). */
+  volumeThreshold?: number;
+  /** Length of the rolling window in ms (opossum default 10000). */
+  rollingCountTimeout?: number;
+  /** How long the circuit stays open before one trial call is let through (opossum default 30000). */
+  resetTimeout?: number;
+  /** Also opens after this many failures in a row, whatever the percentage. */
+  consecutiveFailures?: number;
+  /** Which errors count against the dependency; others (e.g. 4xx answers) pass through untallied. */
+  isFailure?: (err: unknown) => boolean;
+}
+
+export type BreakerState = 'closed' | 'halfOpen' | 'open';
+
+const stateValue: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
+
+/** Events counted in `<prefix>_circuit_breaker_events_total{event}`. */
+export const breakerEvents = [
+  'success',
+  'failure',
+  'timeout',
+  'reject',
+  'open',
+  'halfOpen',
+  'close',
+  'fallback',
+] as const;
+
+export interface Breaker<A extends unknown[], R> {
+  readonly name: string;
+  readonly state: BreakerState;
+  /** Calls through the breaker; rejects with CIRCUIT_OPEN while open, TIMEOUT on the breaker's timeout. */
+  fire: (...args: A) => Promise<R>;
+  /** The underlying opossum breaker, e.g. for a fallback. */
+  readonly circuit: CircuitBreaker<A, R>;
+  /** Stops the breaker's timers; later calls reject. */
+  shutdown: () => void;
+}
+
+export function createBreaker<A extends unknown[], R>(
+  name: string,
+  fn: (...args: A) => Promise<R>,
+  options: BreakerOptions = {},
+  metrics?: Metrics,
+): Breaker<A, R> {
+  const resetTimeout = options.resetTimeout ?? 30_000;
+  const { isFailure } = options;
+  const circuit = new CircuitBreaker<A, R>(fn, {
+    name,
+    timeout: options.timeout ?? false,
+    resetTimeout,
+    ...(options.errorThresholdPercentage === undefined
+      ? {}
+      : { errorThresholdPercentage: options.errorThresholdPercentage }),
+    ...(options.volumeThreshold === undefined ? {} : { volumeThreshold: options.volumeThreshold }),
+    ...(options.rollingCountTimeout === undefined
+      ? {}
+      : { rollingCountTimeout: options.rollingCountTimeout }),
+    ...(isFailure ? { errorFilter: (err: unknown) => !isFailure(err) } : {}),
+  });
+
+  let openedAt = 0;
+  circuit.on('open', () => (openedAt = Date.now()));
+
+  if (options.consecutiveFailures !== undefined) {
+    // opossum only knows percentages over a window; a run of failures opens the circuit too.
+    const limit = options.consecutiveFailures;
+    let failuresInARow = 0;
+    circuit.on('failure', () => {
+      failuresInARow++;
+      if (failuresInARow >= limit && !circuit.opened) circuit.open();
+    });
+    circuit.on('success', () => (failuresInARow = 0));
+    circuit.on('close', () => (failuresInARow = 0));
+  }
+
+  const state = (): BreakerState => (circuit.opened ? 'open' : circuit.halfOpen ? 'halfOpen' : 'closed');
+  if (metrics) {
+    const labels = { breaker: name };
+    const gauge = metrics.gauge('circuit_breaker_state', 'Circuit state: 0 closed, 1 half-open, 2 open.', [
+      'breaker',
+    ]);
+    const events = metrics.counter('circuit_breaker_events_total', 'Circuit breaker events.', [
+      'breaker',
+      'event',
+    ]);
+    gauge.set(labels, stateValue[state()]);
+    // opossum's typings only accept one literal event name per call; the emitter itself takes any.
+    const emitter: EventEmitter = circuit;
+    for (const event of breakerEvents) emitter.on(event, () => events.inc({ ...labels, event }));
+    for (const event of ['open', 'halfOpen', 'close'])
+      emitter.on(event, () => gauge.set(labels, stateValue[state()]));
+  }
+
+  const translate = (err: unknown): never => {
+    const code =
+      err instanceof Error && CircuitBreaker.isOurError(err) ? (err as { code?: string }).code : undefined;
+    if (code === 'EOPENBREAKER') {
+      const remainingMs = resetTimeout - (Date.now() - openedAt);
+      throw new AppError('CIRCUIT_OPEN', `circuit ${name} is open`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)),
+        cause: err,
+      });
+    }
+    if (code === 'ETIMEDOUT')
+      throw new AppError('TIMEOUT', `${name}: ${(err as Error).message}`, { cause: err });
+    throw err;
+  };
+
+  return {
+    name,
+    get state() {
+      return state();
+    },
+    fire: (...args) => circuit.fire(...args).catch(translate),
+    circuit,
+    shutdown: () => circuit.shutdown(),
+  };
+}
