@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 MOCHA := npx mocha
 
-.PHONY: help setup build lint format test test-unit test-harness dev clean
+.PHONY: help setup build lint format test test-unit test-harness test-slo test-auth dev clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,13 +23,19 @@ lint: build ## typescript-eslint and prettier
 format: ## rewrite files with prettier
 	npx prettier --write .
 
-SUITES ?= unit harness
+SUITES ?= unit harness slo
 
 test-unit: build ## unit tests (no external components)
 	@tools/test/run-suites.sh unit
 
 test-harness: build ## harness self-test: every real component starts, is used, and stops
 	@tools/test/run-suites.sh harness
+
+test-slo: build ## SLO rules, alert routing and dashboards against promtool, amtool, Prometheus, Alertmanager
+	@tools/test/run-suites.sh slo
+
+test-auth: build ## auth service against real PostgreSQL and Redis (sign-up to refresh, tokens, outages)
+	@tools/test/run-suites.sh auth
 
 test: setup lint ## every test: lint, then every suite against real components
 	@tools/test/run-suites.sh $(SUITES)
@@ -38,4 +44,4 @@ dev: setup build ## start the platform locally and print where everything is (Ct
 	node tools/dev/dist/src/dev.js
 
 clean: ## remove build output (the component cache in ~/.cache/chatcluster is kept)
-	rm -rf apps/*/dist test/*/dist tools/*/dist operator/dist *.tsbuildinfo
+	rm -rf apps/*/dist test/*/dist tools/*/dist operator/dist slo/compiler/dist dashboards/dist *.tsbuildinfo

@@ -9,6 +9,8 @@ import {
   startRedis,
   thirdPartyCrdFiles,
 } from '@chatcluster/harness';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export interface RunningPlatform {
   /** [what, where] pairs to print. */
@@ -26,11 +28,12 @@ const prometheusConfig = `global:
 scrape_configs: []
 `;
 
-const alertmanagerConfig = `route:
-  receiver: log
-receivers:
-  - name: log
-`;
+/** The SLO compiler's committed output (slo/generated): burn-rate rules and the alert routing. */
+const sloGenerated = fileURLToPath(new URL('../../../../slo/generated/', import.meta.url));
+const sloRuleFiles = (): string[] =>
+  readdirSync(`${sloGenerated}rules`)
+    .filter((name) => name.endsWith('.yml'))
+    .map((name) => `${sloGenerated}rules/${name}`);
 
 export async function startPlatform(progress: (line: string) => void): Promise<RunningPlatform> {
   const started: Stoppable[] = [];
@@ -52,10 +55,13 @@ export async function startPlatform(progress: (line: string) => void): Promise<R
     endpoints.push(['Kubernetes API', kube.server], ['kubeconfig', kube.kubeconfigPath]);
 
     progress('starting Prometheus and Alertmanager');
-    const alertmanager = await startAlertmanager({ configYaml: alertmanagerConfig });
+    const alertmanager = await startAlertmanager({
+      configYaml: readFileSync(`${sloGenerated}alertmanager.yml`, 'utf8'),
+    });
     started.push(alertmanager);
     const prometheus = await startPrometheus({
       configYaml: `${prometheusConfig}alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:${alertmanager.port}']\n`,
+      ruleFiles: sloRuleFiles(),
     });
     started.push(prometheus);
     endpoints.push(['Prometheus', prometheus.url], ['Alertmanager', alertmanager.url]);

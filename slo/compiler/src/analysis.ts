@@ -1,0 +1,114 @@
+// An Argo Rollouts AnalysisTemplate that gates a canary on the same SLI as the alerts: the burn rate
+// over the last `window` must stay under `maxBurnRate`, measured `count` times, `interval` apart.
+import { parseDuration } from './duration.js';
+import { errorsRate, totalRate } from './promql.js';
+import { formatNumber } from './rules.js';
+import type { SloSpec } from './types.js';
+
+export interface AnalysisTemplateOptions {
+  name: string;
+  namespace: string;
+  /** Largest burn rate the canary may show; 1 spends exactly the budget. */
+  maxBurnRate: number;
+  /** Time between measurements; default 1m. */
+  interval?: string;
+  /** Number of measurements; default 5. */
+  count?: number;
+  /** e.g. http://prometheus.monitoring:9090 */
+  prometheusAddress: string;
+  /** Rate window of each measurement; default 5m. */
+  window?: string;
+  /**
+   * Matchers that select the canary's series, e.g. `{ namespace: 'chat', rollouts_pod_template_hash:
+   * '{{args.canary-hash}}' }`. Every `{{args.NAME}}` used here is declared in `spec.args`.
+   */
+  matchLabels?: Record<string, string>;
+  /** Failed measurements tolerated before the analysis fails; default 0. */
+  failureLimit?: number;
+}
+
+export interface AnalysisTemplateObject {
+  apiVersion: 'argoproj.io/v1alpha1';
+  kind: 'AnalysisTemplate';
+  metadata: { name: string; namespace: string };
+  spec: {
+    args?: { name: string }[];
+    metrics: {
+      name: string;
+      interval: string;
+      count: number;
+      failureLimit: number;
+      successCondition: string;
+      provider: { prometheus: { address: string; query: string } };
+    }[];
+  };
+}
+
+/**
+ * The condition Argo evaluates on the query's result vector. `result[0] != result[0]` is true only
+ * for NaN: a NaN (or empty) result means nothing was measured, which must not fail a canary, and a
+ * plain `result[0] < max` would be false for NaN and roll back.
+ */
+export function burnRateSuccessCondition(maxBurnRate: number): string {
+  return `len(result) == 0 || result[0] != result[0] || result[0] < ${formatNumber(maxBurnRate)}`;
+}
+
+/**
+ * The burn rate of the SLI over `window`. Exactly one sample, never NaN: the division drops the
+ * sample when nothing was sent (`> 0`), and `or on() vector(0)` then reports 0.
+ */
+export function burnRateQuery(
+  slo: SloSpec,
+  window: string,
+  matchLabels: Record<string, string> = {},
+): string {
+  const budget = formatNumber(1 - slo.objective);
+  return (
+    `(\n  (${errorsRate(slo.sli, window, matchLabels)})\n  /\n  ((${totalRate(slo.sli, window, matchLabels)}) > 0)\n  / ${budget}\n)\n` +
+    'or on() vector(0)'
+  );
+}
+
+/** An argoproj.io/v1alpha1 AnalysisTemplate for one SLO. */
+export function toAnalysisTemplate(slo: SloSpec, options: AnalysisTemplateOptions): AnalysisTemplateObject {
+  if (!(options.maxBurnRate > 0)) throw new Error(`maxBurnRate must be above 0, got ${options.maxBurnRate}`);
+  const interval = options.interval ?? '1m';
+  const window = options.window ?? '5m';
+  for (const [field, value] of [
+    ['interval', interval],
+    ['window', window],
+  ] as const) {
+    if (!parseDuration(value)) throw new Error(`${field} must be a duration like 1m, got "${value}"`);
+  }
+  const count = options.count ?? 5;
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`count must be a whole number above 0, got ${count}`);
+  const matchLabels = options.matchLabels ?? {};
+  const argNames = new Set<string>();
+  for (const value of Object.values(matchLabels)) {
+    for (const match of value.matchAll(/\{\{\s*args\.([A-Za-z0-9_-]+)\s*\}\}/g)) argNames.add(match[1]!);
+  }
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisTemplate',
+    metadata: { name: options.name, namespace: options.namespace },
+    spec: {
+      ...(argNames.size > 0 ? { args: [...argNames].map((name) => ({ name })) } : {}),
+      metrics: [
+        {
+          name: `${slo.name}-burn-rate`,
+          interval,
+          count,
+          failureLimit: options.failureLimit ?? 0,
+          successCondition: burnRateSuccessCondition(options.maxBurnRate),
+          provider: {
+            prometheus: {
+              address: options.prometheusAddress,
+              query: burnRateQuery(slo, window, matchLabels),
+            },
+          },
+        },
+      ],
+    },
+  };
+}
