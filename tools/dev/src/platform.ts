@@ -11,6 +11,7 @@ import {
 } from '@chatcluster/harness';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { startLocalService } from './local-service.js';
 
 export interface RunningPlatform {
   /** [what, where] pairs to print. */
@@ -46,6 +47,16 @@ export async function startPlatform(progress: (line: string) => void): Promise<R
     const [postgres, redis, mongo] = await Promise.all([startPostgres(), startRedis(), startFerretDB()]);
     started.push(postgres, redis, mongo);
     endpoints.push(['PostgreSQL', postgres.url], ['Redis', redis.url], ['MongoDB (FerretDB)', mongo.url]);
+
+    progress('starting the auth service');
+    const auth = await startLocalService('auth', {
+      POSTGRES_URL: postgres.url,
+      REDIS_URL: redis.url,
+      JWT_ISSUER: 'chatcluster-dev',
+      JWT_AUDIENCE: 'chatcluster',
+    });
+    started.push(auth);
+    endpoints.push(['auth API', `${auth.url}/api/v1`], ['auth log', auth.logFile]);
 
     progress('starting the local control plane (etcd + kube-apiserver)');
     const kube = await startKubeApiServer();

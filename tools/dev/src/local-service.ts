@@ -1,0 +1,41 @@
+// Runs one ChatCluster service as a local process (`node apps/<name>/dist/src/main.js`) with the
+// environment its pod would get, and waits until its readiness endpoint answers 200.
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess, freePort, httpGet } from '@chatcluster/harness';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export interface LocalService {
+  name: string;
+  url: string;
+  port: number;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalService(
+  name: string,
+  env: Record<string, string>,
+  logDir = join(tmpdir(), 'chatcluster-dev'),
+): Promise<LocalService> {
+  mkdirSync(logDir, { recursive: true });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const logFile = join(logDir, `${name}.log`);
+  const child = await ManagedProcess.start({
+    name,
+    command: process.execPath,
+    args: [join(repoRoot, 'apps', name, 'dist', 'src', 'main.js')],
+    cwd: repoRoot,
+    logFile,
+    env: { ...env, PORT: String(port), SERVICE_NAME: name, LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+    ready: async () => (await httpGet(`${url}/health/readiness`).catch(() => ({ status: 0 }))).status === 200,
+    readyTimeoutMs: 60_000,
+    stopSignal: 'SIGTERM',
+    stopGraceMs: 35_000,
+  });
+  return { name, url, port, logFile, stop: () => child.stop() };
+}
