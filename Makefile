@@ -23,7 +23,7 @@ lint: build ## typescript-eslint and prettier
 format: ## rewrite files with prettier
 	npx prettier --write .
 
-SUITES ?= unit harness slo auth
+SUITES ?= unit harness slo auth operator
 
 test-unit: build ## unit tests (no external components)
 	@tools/test/run-suites.sh unit
