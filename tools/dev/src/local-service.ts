@@ -1,4 +1,4 @@
-// Runs one ChatCluster service as a local process (`node apps/<name>/dist/src/main.js`) with the
+// Runs one ChatCluster process (a service's or the operator's `dist/src/main.js`) locally with the
 // environment its pod would get, and waits until its readiness endpoint answers 200.
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,13 @@ export interface LocalService {
   stop(): Promise<void>;
 }
 
+/** `apps/<name>/dist/src/main.js`, or `<name>/dist/src/main.js` for the operator. */
+function mainScript(name: string): string {
+  return name === 'operator'
+    ? join(repoRoot, 'operator', 'dist', 'src', 'main.js')
+    : join(repoRoot, 'apps', name, 'dist', 'src', 'main.js');
+}
+
 export async function startLocalService(
   name: string,
   env: Record<string, string>,
@@ -28,7 +35,7 @@ export async function startLocalService(
   const child = await ManagedProcess.start({
     name,
     command: process.execPath,
-    args: [join(repoRoot, 'apps', name, 'dist', 'src', 'main.js')],
+    args: [mainScript(name)],
     cwd: repoRoot,
     logFile,
     env: { ...env, PORT: String(port), SERVICE_NAME: name, LOG_LEVEL: env.LOG_LEVEL ?? 'info' },

@@ -1,16 +1,14 @@
 // What `make dev` runs, in start order; each part is stopped in reverse order.
 import {
-  installCrds,
   startAlertmanager,
   startFerretDB,
-  startKubeApiServer,
   startPostgres,
   startPrometheus,
   startRedis,
-  thirdPartyCrdFiles,
 } from '@chatcluster/harness';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { startControlPlane } from './control-plane.js';
 import { startLocalService } from './local-service.js';
 
 export interface RunningPlatform {
@@ -58,12 +56,18 @@ export async function startPlatform(progress: (line: string) => void): Promise<R
     started.push(auth);
     endpoints.push(['auth API', `${auth.url}/api/v1`], ['auth log', auth.logFile]);
 
-    progress('starting the local control plane (etcd + kube-apiserver)');
-    const kube = await startKubeApiServer();
-    started.push(kube);
-    const crds = await installCrds(kube.kubeConfig, thirdPartyCrdFiles());
-    progress(`installed ${crds.length} CRDs`);
-    endpoints.push(['Kubernetes API', kube.server], ['kubeconfig', kube.kubeconfigPath]);
+    progress('starting the local control plane (etcd + kube-apiserver) and the operator');
+    const controlPlane = await startControlPlane(
+      { postgres: postgres.url, mongodb: mongo.url, redis: redis.url },
+      progress,
+    );
+    started.push(controlPlane);
+    endpoints.push(
+      ['Kubernetes API', controlPlane.kube.server],
+      ['kubeconfig', controlPlane.kube.kubeconfigPath],
+      ['operator', `${controlPlane.operator.url}/metrics`],
+      ['operator log', controlPlane.operator.logFile],
+    );
 
     progress('starting Prometheus and Alertmanager');
     const alertmanager = await startAlertmanager({
