@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 MOCHA := npx mocha
 
-.PHONY: help setup build lint format test test-unit test-harness test-slo test-auth dev clean
+.PHONY: help setup build lint format test test-unit test-harness test-slo test-auth dev clean  bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ lint: build ## typescript-eslint and prettier
 format: ## rewrite files with prettier
 	npx prettier --write .
 
-SUITES ?= unit harness slo auth operator
+SUITES ?= unit harness slo auth operator message notification
 
 test-unit: build ## unit tests (no external components)
 	@tools/test/run-suites.sh unit
@@ -45,3 +45,6 @@ dev: setup build ## start the platform locally and print where everything is (Ct
 
 clean: ## remove build output (the component cache in ~/.cache/chatcluster is kept)
 	rm -rf apps/*/dist test/*/dist tools/*/dist operator/dist slo/compiler/dist dashboards/dist *.tsbuildinfo
+
+bench: setup build ## message service vs Socket.IO 4 and a bare ws relay under the same load; one JSON line
+	node bench/dist/src/run.js

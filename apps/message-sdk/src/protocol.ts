@@ -1,0 +1,155 @@
+// The WebSocket protocol of docs/protocol.md as types: the server and the SDK both compile against
+// these, so a frame cannot drift on one side only.
+
+export interface ReactionMap {
+  [emoji: string]: string[];
+}
+
+/** A message as clients see it; a deleted one is a tombstone (body empty, no reactions). */
+export interface MessageView {
+  id: string;
+  channelId: string;
+  seq: number;
+  senderId: string;
+  clientMessageId: string;
+  body: string;
+  createdAt: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+  reactions: ReactionMap;
+  /** 1 at creation, +1 per change: keep the highest. */
+  version: number;
+}
+
+export const messageEventTypes = [
+  'message.created',
+  'message.edited',
+  'message.deleted',
+  'reaction.added',
+  'reaction.removed',
+] as const;
+export type MessageEventType = (typeof messageEventTypes)[number];
+
+export interface MessageEvent {
+  type: MessageEventType;
+  channelId: string;
+  seq: number;
+  version: number;
+  /** Server time of the change (ISO 8601). */
+  at: string;
+  message: MessageView;
+}
+
+export interface ChannelDeletedEvent {
+  type: 'channel.deleted';
+  channelId: string;
+  /** Auth's deletion seq. */
+  seq: number;
+  at: string;
+}
+
+export type ChatEvent = MessageEvent | ChannelDeletedEvent;
+
+// ---- client → server ----
+export interface SubscribeFrame {
+  type: 'subscribe';
+  channelId: string;
+  lastSeq?: number;
+  since?: string;
+}
+export interface UnsubscribeFrame {
+  type: 'unsubscribe';
+  channelId: string;
+}
+export interface SendFrame {
+  type: 'send';
+  channelId: string;
+  clientMessageId: string;
+  body: string;
+}
+export interface ClientAckFrame {
+  type: 'ack';
+  channelId: string;
+  seq: number;
+}
+export interface PingFrame {
+  type: 'ping';
+  id?: string;
+}
+export type ClientFrame = SubscribeFrame | UnsubscribeFrame | SendFrame | ClientAckFrame | PingFrame;
+
+// ---- server → client ----
+export interface HelloFrame {
+  type: 'hello';
+  connectionId: string;
+  instanceId: string;
+  userId: string;
+  heartbeatMs: number;
+  idleTimeoutMs: number;
+  maxPayloadBytes: number;
+}
+export interface EventFrame {
+  type: 'event';
+  event: ChatEvent;
+}
+export interface SubscribedFrame {
+  type: 'subscribed';
+  channelId: string;
+  seq: number;
+}
+export type UnsubscribeReason = 'client' | 'membership.removed' | 'channel.deleted';
+export interface UnsubscribedFrame {
+  type: 'unsubscribed';
+  channelId: string;
+  reason: UnsubscribeReason;
+}
+export interface SendAckFrame {
+  type: 'ack';
+  channelId: string;
+  clientMessageId: string;
+  seq: number;
+  messageId: string;
+  createdAt: string;
+  duplicate: boolean;
+}
+export interface ErrorFrame {
+  type: 'error';
+  code: string;
+  message: string;
+  ref?: string;
+  channelId?: string;
+  retryAfterSeconds?: number;
+}
+export interface ReconnectFrame {
+  type: 'reconnect';
+  reason: string;
+  delayMs: number;
+}
+export interface PongFrame {
+  type: 'pong';
+  id?: string;
+}
+export type ServerFrame =
+  | HelloFrame
+  | EventFrame
+  | SubscribedFrame
+  | UnsubscribedFrame
+  | SendAckFrame
+  | ErrorFrame
+  | ReconnectFrame
+  | PongFrame;
+
+/** Close codes of docs/protocol.md. */
+export const CloseCode = {
+  normal: 1000,
+  tooBig: 1009,
+  internalError: 1011,
+  serviceRestart: 1012,
+  idle: 4000,
+  tokenExpired: 4001,
+  slowConsumer: 4008,
+} as const;
+
+/** clientMessageId syntax; `~` is reserved for the server's hole markers. */
+export const clientMessageIdPattern = /^[A-Za-z0-9_\-:.]{1,64}$/;
+export const maxBodyLength = 4000;

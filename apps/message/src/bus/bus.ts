@@ -1,0 +1,208 @@
+// Redis Pub/Sub between instances, the chat:notify stream, the bounded recent-history cache and
+// the channel events from auth. One connection for commands, one for subscriptions.
+import { Redis } from 'ioredis';
+import type { Logger } from '@chatcluster/kit';
+import type { MessageEvent, MessageView } from '@chatcluster/message-sdk';
+import {
+  CHANNEL_EVENTS,
+  eventsChannel,
+  eventsPrefix,
+  NOTIFY_MAXLEN,
+  NOTIFY_STREAM,
+  OUTBOX_RECEIPTS,
+  recentKey,
+} from './keys.js';
+import type { RedisGuard } from './redis-guard.js';
+
+/** Names one published version of a message in the receipts set. */
+export function receiptOf(messageId: string, version: number): string {
+  return `${messageId}:${version}`;
+}
+
+export interface AuthChannelEvent {
+  type: string;
+  channelId: string;
+  userId?: string;
+  seq: number;
+  deletedAt?: string;
+}
+
+export interface BusOptions {
+  url: string;
+  guard: RedisGuard;
+  logger: Logger;
+  recentSize: number;
+}
+
+export class Bus {
+  readonly cmd: Redis;
+  readonly sub: Redis;
+  #onEvent: (event: MessageEvent) => void = () => undefined;
+  #onChannelEvent: (event: AuthChannelEvent) => void = () => undefined;
+  #onResubscribed: () => void = () => undefined;
+  #everReady = false;
+  /** When the subscriber connection was last lost (null while connected). */
+  downSince: Date | null = null;
+
+  constructor(private readonly options: BusOptions) {
+    const common = {
+      lazyConnect: true,
+      // Fail commands at once while disconnected instead of queueing them without bound.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+    };
+    this.cmd = new Redis(options.url, {
+      ...common,
+      enableAutoPipelining: true,
+      connectionName: 'message-cmd',
+    });
+    // The subscriber queues its (re)subscriptions until connected; ioredis replays them on reconnect.
+    this.sub = new Redis(options.url, {
+      ...common,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      connectionName: 'message-sub',
+    });
+    for (const client of [this.cmd, this.sub]) client.on('error', () => undefined);
+    this.sub.on('messageBuffer', (channel: Buffer, payload: Buffer) =>
+      this.#dispatch(channel.toString(), payload),
+    );
+    this.sub.on('close', () => {
+      this.downSince ??= new Date();
+    });
+    this.sub.on('ready', () => {
+      const reconnected = this.#everReady;
+      this.#everReady = true;
+      if (reconnected) {
+        options.logger.info({ downSince: this.downSince }, 'redis subscriber reconnected; catching up');
+        this.#onResubscribed();
+      }
+      this.downSince = null;
+    });
+  }
+
+  async start(): Promise<void> {
+    // Start even when Redis is down: messages are still stored, delivery catches up later.
+    await Promise.all([this.cmd.connect(), this.sub.connect()]).catch((err: unknown) =>
+      this.options.logger.warn({ err }, 'redis not reachable at start; retrying in the background'),
+    );
+    await this.sub.subscribe(CHANNEL_EVENTS).catch(() => undefined);
+  }
+
+  onEvent(handler: (event: MessageEvent) => void): void {
+    this.#onEvent = handler;
+  }
+  onChannelEvent(handler: (event: AuthChannelEvent) => void): void {
+    this.#onChannelEvent = handler;
+  }
+  /** Called after the subscriber reconnected: events published meanwhile were lost. */
+  onResubscribed(handler: () => void): void {
+    this.#onResubscribed = handler;
+  }
+
+  #dispatch(channel: string, payload: Buffer): void {
+    try {
+      const parsed = JSON.parse(payload.toString('utf8')) as unknown;
+      if (channel === CHANNEL_EVENTS) this.#onChannelEvent(parsed as AuthChannelEvent);
+      else if (channel.startsWith(eventsPrefix)) this.#onEvent(parsed as MessageEvent);
+    } catch (err) {
+      this.options.logger.warn({ err, channel }, 'unreadable pub/sub payload ignored');
+    }
+  }
+
+  async subscribe(channelId: string): Promise<void> {
+    await this.sub.subscribe(eventsChannel(channelId));
+  }
+
+  async unsubscribe(channelId: string): Promise<void> {
+    await this.sub.unsubscribe(eventsChannel(channelId));
+  }
+
+  /**
+   * Publishes the event, appends a created message to chat:notify and keeps the recent-history
+   * cache; one MULTI so a partial failure repeats all of it (consumers deduplicate by messageId/version).
+   */
+  async publish(event: MessageEvent): Promise<void> {
+    const { channelId, seq } = event;
+    const m = event.message;
+    await this.options.guard.run('redis publish', async () => {
+      // The receipt rides in the same MULTI: published if and only if receipted.
+      const multi = this.cmd
+        .multi()
+        .publish(eventsChannel(channelId), JSON.stringify(event))
+        .zadd(OUTBOX_RECEIPTS, Date.now(), receiptOf(m.id, event.version));
+      if (event.type === 'message.created' && event.version === 1) {
+        multi.xadd(
+          NOTIFY_STREAM,
+          'MAXLEN',
+          '~',
+          NOTIFY_MAXLEN,
+          '*',
+          'type',
+          'message.created',
+          'messageId',
+          m.id,
+          'channelId',
+          channelId,
+          'seq',
+          String(seq),
+          'senderId',
+          m.senderId,
+          'preview',
+          m.body.slice(0, 140),
+          'createdAt',
+          m.createdAt,
+        );
+      }
+      if (this.options.recentSize > 0) {
+        const key = recentKey(channelId);
+        multi
+          .zremrangebyscore(key, seq, seq)
+          .zadd(key, seq, JSON.stringify(m))
+          .zremrangebyrank(key, 0, -this.options.recentSize - 1);
+      }
+      const results = await multi.exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0]!;
+    });
+  }
+
+  /** Which of these changes (`receiptOf`) were published. */
+  async receipted(keys: readonly string[]): Promise<boolean[]> {
+    if (keys.length === 0) return [];
+    const scores = await this.options.guard.run('redis receipts', () => this.cmd.zmscore(OUTBOX_RECEIPTS, ...keys));
+    return scores.map((score) => score !== null);
+  }
+
+  /** Drops receipts whose markers were cleared, and any older than `before` (epoch ms). */
+  async forgetReceipts(keys: readonly string[], before: number): Promise<void> {
+    await this.options.guard.run('redis receipts', async () => {
+      const multi = this.cmd.multi().zremrangebyscore(OUTBOX_RECEIPTS, '-inf', before);
+      if (keys.length > 0) multi.zrem(OUTBOX_RECEIPTS, ...keys);
+      await multi.exec();
+    });
+  }
+
+  /** Recent messages from the cache, ascending, for history while MongoDB is down. */
+  async recent(
+    channelId: string,
+    query: { before?: number | undefined; after?: number | undefined; limit: number },
+  ): Promise<MessageView[]> {
+    const min = query.after === undefined ? '-inf' : `(${query.after}`;
+    const max = query.before === undefined ? '+inf' : `(${query.before}`;
+    const raw = await this.options.guard.run('redis recent', () =>
+      query.after !== undefined && query.before === undefined
+        ? this.cmd.zrangebyscore(recentKey(channelId), min, max, 'LIMIT', 0, query.limit)
+        : this.cmd.zrevrangebyscore(recentKey(channelId), max, min, 'LIMIT', 0, query.limit),
+    );
+    const items = raw.map((r) => JSON.parse(r) as MessageView);
+    return items.sort((a, b) => a.seq - b.seq);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
+    this.sub.disconnect();
+    this.cmd.disconnect();
+  }
+}

@@ -1,0 +1,36 @@
+// The message service's variables (docs/architecture.md, docs/protocol.md "Limits").
+import { env, kitConfigSchema } from '@chatcluster/kit';
+import { hostname } from 'node:os';
+
+export const messageConfigSchema = kitConfigSchema.extend({
+  PORT: env.port(8082),
+  MONGO_URL: env.url({ protocols: ['mongodb:', 'mongodb+srv:'] }),
+  REDIS_URL: env.url({ protocols: ['redis:', 'rediss:'] }),
+  AUTH_URL: env.url({ protocols: ['http:', 'https:'] }),
+  JWT_ISSUER: env.string(),
+  JWT_AUDIENCE: env.string(),
+  /** The pod name; presence entries and logs name it. */
+  INSTANCE_ID: env.string(hostname()),
+  INTERNAL_API_TOKEN: env.string().optional(),
+  MONGO_TIMEOUT_MS: env.durationMs(5_000),
+  REDIS_TIMEOUT_MS: env.durationMs(1_000),
+  GAP_WAIT_MS: env.durationMs(250),
+  OUTBOX_SWEEP_MS: env.durationMs(5_000),
+  PURGE_AFTER_DAYS: env.int(30, { min: 0 }),
+  PURGE_INTERVAL_MS: env.durationMs(3_600_000),
+  SEND_RATE_PER_MIN: env.int(100, { min: 1 }),
+  SEND_BURST: env.int(20, { min: 1 }),
+  SEND_BURST_WINDOW_MS: env.durationMs(10_000),
+  HTTP_RATE_PER_MIN: env.int(1000, { min: 1 }),
+  WS_MAX_PAYLOAD_BYTES: env.byteSize('64kb'),
+  WS_MAX_BUFFERED_BYTES: env.byteSize('1mb'),
+  WS_HEARTBEAT_MS: env.durationMs(30_000),
+  WS_IDLE_TIMEOUT_MS: env.durationMs(300_000),
+  RECONNECT_SPREAD_MS: env.durationMs(5_000),
+  PRESENCE_TTL_SECONDS: env.int(90, { min: 5 }),
+  RECENT_CACHE_SIZE: env.int(200, { min: 0 }),
+  /** Directory of the web page; served at / when set. */
+  WEB_DIR: env.string().optional(),
+});
+
+export type MessageConfig = ReturnType<typeof messageConfigSchema.parse>;

@@ -1,0 +1,15 @@
+// The message service's error codes (docs/protocol.md, "Error codes").
+import { defineErrorCodes } from '@chatcluster/kit';
+
+export const msgErrors = defineErrorCodes({
+  MSG_NOT_A_MEMBER: 403,
+  MSG_NOT_SENDER: 403,
+  MSG_CHANNEL_NOT_FOUND: 404,
+  MSG_NOT_FOUND: 404,
+  MSG_ALREADY_DELETED: 409,
+  MSG_IDEMPOTENCY_MISMATCH: 422,
+  MSG_STORE_UNAVAILABLE: 503,
+  MSG_AUTH_UNAVAILABLE: 503,
+  MALFORMED_FRAME: 400,
+  UNKNOWN_FRAME: 400,
+});

@@ -1,0 +1,164 @@
+// REST API under /api/v1/messages, the prefix the ingress routes to message (docs/openapi/message.yaml): send, history, edit, delete, reactions.
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { bearerToken, KeysUnavailableError, type JwksVerifier } from '@chatcluster/auth-client';
+import { AppError, isAppError, kitErrors, validate } from '@chatcluster/kit';
+import { clientMessageIdPattern, maxBodyLength } from '@chatcluster/message-sdk';
+import type { Access } from '../access.js';
+import type { Bus } from '../bus/bus.js';
+import type { MessageMetrics } from '../metrics.js';
+import type { RateLimiter } from '../rate-limit.js';
+import type { SendService } from '../send-service.js';
+import { toView, type MessageStore } from '../store/message-store.js';
+import type { OutboxRelay } from '../outbox/relay.js';
+
+export interface RouteDeps {
+  verifier: JwksVerifier;
+  access: Access;
+  store: MessageStore;
+  sends: SendService;
+  relay: OutboxRelay;
+  bus: Bus;
+  httpLimiter: RateLimiter;
+  sendLimiter: RateLimiter;
+  metrics: MessageMetrics;
+}
+
+const uuid = z.string().uuid();
+/** Reaction keys become MongoDB field names: no dots, no leading $, short. */
+const emoji = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[^.$\s][^.\s]*$/u);
+const sendBody = z.object({
+  channelId: uuid,
+  clientMessageId: z.string().regex(clientMessageIdPattern),
+  body: z.string().min(1).max(maxBodyLength),
+});
+const editBody = z.object({ body: z.string().min(1).max(maxBodyLength) });
+const historyParams = z.object({ channelId: uuid });
+const messageParams = z.object({ channelId: uuid, seq: z.coerce.number().int().min(1) });
+const reactionParams = messageParams.extend({ emoji });
+const historyQuery = z.object({
+  channelId: uuid,
+  before: z.coerce.number().int().min(1).optional(),
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+function userOf(res: Response): string {
+  return (res.locals as { userId: string }).userId;
+}
+
+export function messageRoutes(deps: RouteDeps): Router {
+  const router = Router();
+  const { access, store } = deps;
+
+  router.use('/api/v1/messages', async (req: Request, res: Response, next: NextFunction) => {
+    const token = bearerToken(req.headers.authorization);
+    if (!token) throw kitErrors.UNAUTHENTICATED('a bearer token is required');
+    try {
+      const claims = await deps.verifier.verify(token);
+      (res.locals as { userId: string }).userId = claims.sub;
+    } catch (err) {
+      if (err instanceof KeysUnavailableError) {
+        throw new AppError('MSG_AUTH_UNAVAILABLE', 'tokens cannot be verified right now', {
+          retryAfterSeconds: 2,
+        });
+      }
+      throw kitErrors.UNAUTHENTICATED('invalid token');
+    }
+    const wait = deps.httpLimiter.take(userOf(res));
+    if (wait > 0) {
+      deps.metrics.rateLimited.inc({ limit: 'http' });
+      throw kitErrors.RATE_LIMITED('too many requests', { retryAfterSeconds: wait });
+    }
+    next();
+  });
+
+  router.post('/api/v1/messages', async (req: Request, res: Response) => {
+    const input = validate(sendBody, req.body);
+    const userId = userOf(res);
+    const wait = deps.sendLimiter.take(userId);
+    if (wait > 0) {
+      deps.metrics.rateLimited.inc({ limit: 'send' });
+      throw kitErrors.RATE_LIMITED('too many messages; slow down', { retryAfterSeconds: wait });
+    }
+    await access.requireMember(input.channelId, userId);
+    const result = await deps.sends.send({ ...input, senderId: userId });
+    if (!result.ok) throw result.error;
+    res
+      .status(result.duplicate ? 200 : 201)
+      .json({ message: toView(result.doc), duplicate: result.duplicate });
+  });
+
+  router.get('/api/v1/messages', async (req: Request, res: Response) => {
+    const { channelId } = validate(historyParams, { channelId: req.query['channelId'] });
+    const query = validate(historyQuery, req.query);
+    await access.requireMember(channelId, userOf(res));
+    try {
+      const page = await store.history(channelId, query);
+      res.json({
+        items: page.items.map(toView),
+        prevBefore: page.prevBefore,
+        nextAfter: page.nextAfter,
+        source: 'store',
+      });
+    } catch (err) {
+      // MongoDB down: recent history from the Redis cache, marked as such (it may be incomplete).
+      if (!isAppError(err, 'MSG_STORE_UNAVAILABLE')) throw err;
+      const items = await deps.bus.recent(channelId, query).catch(() => null);
+      if (!items || items.length === 0) throw err;
+      res.json({
+        items,
+        prevBefore: items[0]!.seq,
+        nextAfter: items[items.length - 1]!.seq,
+        source: 'cache',
+      });
+    }
+  });
+
+  router.get('/api/v1/messages/:channelId/:seq', async (req: Request, res: Response) => {
+    const { channelId, seq } = validate(messageParams, req.params);
+    await access.requireMember(channelId, userOf(res));
+    const doc = await store.bySeq(channelId, seq);
+    if (!doc || doc.hole) throw new AppError('MSG_NOT_FOUND', `no message ${seq} in this channel`);
+    res.json({ message: toView(doc) });
+  });
+
+  router.patch('/api/v1/messages/:channelId/:seq', async (req: Request, res: Response) => {
+    const { channelId, seq } = validate(messageParams, req.params);
+    const { body } = validate(editBody, req.body);
+    await access.requireMember(channelId, userOf(res));
+    const doc = await store.edit(channelId, seq, userOf(res), body);
+    deps.relay.changed(doc);
+    res.json({ message: toView(doc) });
+  });
+
+  router.delete('/api/v1/messages/:channelId/:seq', async (req: Request, res: Response) => {
+    const { channelId, seq } = validate(messageParams, req.params);
+    const member = await access.requireMember(channelId, userOf(res));
+    const doc = await store.softDelete(channelId, seq, userOf(res), member.role === 'owner');
+    deps.relay.changed(doc);
+    res.json({ message: toView(doc) });
+  });
+
+  for (const [method, add] of [
+    ['put', true],
+    ['delete', false],
+  ] as const) {
+    router[method](
+      '/api/v1/messages/:channelId/:seq/reactions/:emoji',
+      async (req: Request, res: Response) => {
+        const { channelId, seq, emoji: reaction } = validate(reactionParams, req.params);
+        await access.requireMember(channelId, userOf(res));
+        const doc = await store.react(channelId, seq, userOf(res), reaction, add);
+        deps.relay.changed(doc);
+        res.json({ message: toView(doc) });
+      },
+    );
+  }
+
+  return router;
+}

@@ -1,0 +1,3 @@
+// @chatcluster/message: the message service, for the entry point, tests and the benchmark.
+export { startMessageService, type StartOptions } from './service.js';
+export { messageConfigSchema, type MessageConfig } from './config.js';

@@ -1,0 +1,43 @@
+// The service metrics the SLOs read (docs/architecture.md, "Metric names"); names must not drift.
+import type { Metrics } from '@chatcluster/kit';
+
+export const deliveryLatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5];
+
+export function messageMetrics(metrics: Metrics) {
+  return {
+    deliveryLatency: metrics.histogram(
+      'delivery_latency_seconds',
+      'From acceptance (stored) to the event being written to a subscriber socket.',
+      [],
+      deliveryLatencyBuckets,
+    ),
+    connections: metrics.gauge('ws_connections', 'Open WebSocket connections.', []),
+    connectionsOpened: metrics.counter('ws_connections_opened_total', 'WebSocket connections opened.', []),
+    connectionsClosed: metrics.counter(
+      'ws_connections_closed_total',
+      'WebSocket connections closed, by reason.',
+      ['reason'],
+    ),
+    deliveries: metrics.counter('deliveries_total', 'Message events written to subscriber sockets.', []),
+    clientAcked: metrics.counter(
+      'client_acked_deliveries_total',
+      'Deliveries the client acknowledged having processed.',
+      [],
+    ),
+    outboxPending: metrics.gauge('outbox_pending', 'Messages whose latest change is not yet published.', []),
+    outboxOldest: metrics.gauge(
+      'outbox_oldest_pending_seconds',
+      'Age of the oldest change not yet published (0 when none).',
+      [],
+    ),
+    outboxRepublished: metrics.counter('outbox_republished_total', 'Changes the sweeper had to publish.', []),
+    rateLimited: metrics.counter('rate_limited_total', 'Requests and frames refused by a rate limit.', [
+      'limit',
+    ]),
+    sends: metrics.counter('sends_total', 'Sends by outcome.', ['outcome']),
+    holes: metrics.counter('seq_holes_sealed_total', 'Allocated seqs sealed as holes.', []),
+    malformedFrames: metrics.counter('ws_frames_rejected_total', 'Client frames refused, by code.', ['code']),
+  };
+}
+
+export type MessageMetrics = ReturnType<typeof messageMetrics>;

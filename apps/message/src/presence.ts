@@ -1,0 +1,80 @@
+// The connection registry: `chat:presence:{userId}` -> instance id while the user has a connection
+// here, refreshed by a heartbeat and expiring on its own when the instance dies (notification reads it).
+import type { Redis } from 'ioredis';
+import type { Logger } from '@chatcluster/kit';
+import { presenceKey } from './bus/keys.js';
+import type { RedisGuard } from './bus/redis-guard.js';
+
+/** Deletes the key only if it still names this instance (the user may have moved on). */
+const deleteIfOurs = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export class Presence {
+  readonly #connections = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly guard: RedisGuard,
+    private readonly instanceId: string,
+    private readonly ttlSeconds: number,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    // Refresh at a third of the TTL so one missed beat does not expire anyone.
+    this.#timer = setInterval(() => void this.#refreshAll(), (this.ttlSeconds * 1000) / 3);
+    this.#timer.unref();
+  }
+
+  connected(userId: string): void {
+    const n = (this.#connections.get(userId) ?? 0) + 1;
+    this.#connections.set(userId, n);
+    if (n === 1) void this.#set(userId);
+  }
+
+  disconnected(userId: string): void {
+    const n = (this.#connections.get(userId) ?? 1) - 1;
+    if (n > 0) {
+      this.#connections.set(userId, n);
+      return;
+    }
+    this.#connections.delete(userId);
+    this.guard
+      .run('presence delete', () => this.redis.eval(deleteIfOurs, 1, presenceKey(userId), this.instanceId))
+      .catch(() => undefined);
+  }
+
+  async #set(userId: string): Promise<void> {
+    await this.guard
+      .run('presence set', () => this.redis.set(presenceKey(userId), this.instanceId, 'EX', this.ttlSeconds))
+      .catch((err: unknown) => this.logger.debug({ err }, 'presence not recorded'));
+  }
+
+  async #refreshAll(): Promise<void> {
+    const users = [...this.#connections.keys()];
+    for (let i = 0; i < users.length; i += 500) {
+      const slice = users.slice(i, i + 500);
+      await this.guard
+        .run('presence refresh', async () => {
+          const pipeline = this.redis.pipeline();
+          for (const u of slice) pipeline.set(presenceKey(u), this.instanceId, 'EX', this.ttlSeconds);
+          await pipeline.exec();
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  /** At shutdown: remove our entries so notifications go out for users who are now offline. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    const users = [...this.#connections.keys()];
+    this.#connections.clear();
+    await Promise.allSettled(
+      users.map((u) =>
+        this.guard.run('presence delete', () =>
+          this.redis.eval(deleteIfOurs, 1, presenceKey(u), this.instanceId),
+        ),
+      ),
+    );
+  }
+}

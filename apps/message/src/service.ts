@@ -1,0 +1,208 @@
+// Wires the message service: MongoDB, Redis, auth client, delivery hub, outbox relay, WebSocket
+// endpoint, REST routes, purge job, readiness checks and the shutdown order.
+import type { Server as HttpServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import mongoose from 'mongoose';
+import { JwksVerifier, MembershipClient } from '@chatcluster/auth-client';
+import { createService, mongoCheck, redisCheck, type Service } from '@chatcluster/kit';
+import { Access } from './access.js';
+import { Bus } from './bus/bus.js';
+import { createRedisGuard } from './bus/redis-guard.js';
+import { messageConfigSchema, type MessageConfig } from './config.js';
+import { Hub } from './delivery/hub.js';
+import { authProxy } from './http/auth-proxy.js';
+import { messageRoutes } from './http/routes.js';
+import { messageMetrics } from './metrics.js';
+import { OutboxRelay } from './outbox/relay.js';
+import { Presence } from './presence.js';
+import { RateLimiter } from './rate-limit.js';
+import { SendService } from './send-service.js';
+import { createStoreGuard } from './store/guard.js';
+import { MessageStore } from './store/message-store.js';
+import { createModels, ensureIndexes } from './store/models.js';
+import { WsServer } from './ws/server.js';
+
+export interface StartOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  handleSignals?: boolean;
+}
+
+export async function startMessageService(options: StartOptions = {}): Promise<Service<MessageConfig>> {
+  let ws: WsServer | undefined;
+  let hubRef: Hub | undefined;
+  let onListening: ((server: HttpServer) => void) | undefined;
+  const service = await createService<MessageConfig>({
+    name: 'message',
+    metricsPrefix: 'chat_message',
+    configSchema: messageConfigSchema,
+    env: options.env,
+    handleSignals: options.handleSignals,
+    routes: async (app, ctx) => {
+      const { config, logger, metrics, health } = ctx;
+      const m = messageMetrics(metrics);
+
+      // Fail fast while disconnected (bufferCommands off) so the breaker sees it and sends answer 503.
+      const connection = mongoose.createConnection(config.MONGO_URL, {
+        bufferCommands: false,
+        serverSelectionTimeoutMS: 2_000,
+        socketTimeoutMS: 10_000,
+        maxPoolSize: 50,
+      });
+      connection.on('error', () => undefined);
+      await connection
+        .asPromise()
+        .catch((err: unknown) => logger.warn({ err }, 'MongoDB not reachable at start'));
+      const models = createModels(connection);
+      await ensureIndexes(models).catch((err: unknown) => logger.warn({ err }, 'indexes not ensured yet'));
+      const storeGuard = createStoreGuard(config.MONGO_TIMEOUT_MS, metrics);
+      const backgroundGuard = createStoreGuard(config.MONGO_TIMEOUT_MS * 6, metrics, 'mongodb-background');
+      const store = new MessageStore(models, storeGuard, backgroundGuard, () => m.holes.inc());
+
+      const redisGuard = createRedisGuard(config.REDIS_TIMEOUT_MS, metrics);
+      const bus = new Bus({
+        url: config.REDIS_URL,
+        guard: redisGuard,
+        logger,
+        recentSize: config.RECENT_CACHE_SIZE,
+      });
+      await bus.start();
+
+      const verifier = new JwksVerifier({
+        jwksUrl: new URL('/.well-known/jwks.json', config.AUTH_URL).toString(),
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        metrics,
+      });
+      void verifier.warm();
+      const memberships = new MembershipClient({
+        authUrl: config.AUTH_URL,
+        redis: bus.cmd,
+        metrics,
+        ...(config.INTERNAL_API_TOKEN ? { internalToken: config.INTERNAL_API_TOKEN } : {}),
+      });
+      const access = new Access(memberships);
+      for (const id of await store.deletedChannelIds().catch(() => [])) access.markDeleted(id);
+
+      const hub = new Hub({
+        store,
+        bus,
+        logger,
+        gapWaitMs: config.GAP_WAIT_MS,
+        redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+      });
+      hubRef = hub;
+      const relay = new OutboxRelay({
+        store,
+        bus,
+        logger,
+        metrics: m,
+        local: (event) => hub.receive(event),
+        sweepIntervalMs: config.OUTBOX_SWEEP_MS,
+        windowLagMs: 2 * config.MONGO_TIMEOUT_MS + 5_000,
+      });
+      relay.start();
+      const sends = new SendService(store, relay, m);
+      const minute = 60_000;
+      const sendLimiter = new RateLimiter([
+        { name: 'per-minute', capacity: config.SEND_RATE_PER_MIN, windowMs: minute },
+        { name: 'burst', capacity: config.SEND_BURST, windowMs: config.SEND_BURST_WINDOW_MS },
+      ]);
+      const httpLimiter = new RateLimiter([
+        { name: 'http', capacity: config.HTTP_RATE_PER_MIN, windowMs: minute },
+      ]);
+      const presence = new Presence(
+        bus.cmd,
+        redisGuard,
+        config.INSTANCE_ID,
+        config.PRESENCE_TTL_SECONDS,
+        logger,
+      );
+      presence.start();
+
+      bus.onChannelEvent((event) => {
+        if (event.type === 'channel.deleted') {
+          access.markDeleted(event.channelId);
+          const at = event.deletedAt ? new Date(event.deletedAt) : new Date();
+          store.markChannelDeleted(event.channelId, event.seq, at).catch(() => undefined);
+          hub.endSubscriptions(event.channelId, 'channel.deleted');
+        } else if (event.type === 'membership.removed' && event.userId) {
+          access.forget(event.channelId, event.userId);
+          hub.endSubscriptions(event.channelId, 'membership.removed', event.userId);
+        } else if (event.userId) {
+          access.forget(event.channelId, event.userId);
+        }
+      });
+
+      const purge = setInterval(() => {
+        const cutoff = new Date(Date.now() - config.PURGE_AFTER_DAYS * 86_400_000);
+        store
+          .purgeTombstones(cutoff)
+          .then((n) => n > 0 && logger.info({ purged: n }, 'purged old tombstones'))
+          .catch((err: unknown) => logger.warn({ err }, 'tombstone purge failed'));
+      }, config.PURGE_INTERVAL_MS);
+      purge.unref();
+
+      health.addCheck(mongoCheck(connection));
+      health.addCheck(redisCheck(bus.cmd));
+
+      app.use(
+        messageRoutes({ verifier, access, store, sends, relay, bus, httpLimiter, sendLimiter, metrics: m }),
+      );
+      // The chat page and the SDK it imports (ES modules, no bundler).
+      if (config.WEB_DIR) {
+        app.use(authProxy(config.AUTH_URL));
+        app.use('/', express.static(config.WEB_DIR));
+      }
+      app.use(
+        '/sdk',
+        express.static(join(dirname(fileURLToPath(import.meta.resolve('@chatcluster/message-sdk'))))),
+      );
+
+      onListening = (server) => {
+        ws = new WsServer({
+          server,
+          verifier,
+          health,
+          presence,
+          instanceId: config.INSTANCE_ID,
+          maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
+          heartbeatMs: config.WS_HEARTBEAT_MS,
+          idleTimeoutMs: config.WS_IDLE_TIMEOUT_MS,
+          hub,
+          access,
+          sends,
+          sendLimiter,
+          metrics: m,
+          logger,
+          maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+        });
+      };
+
+      // Hooks run newest first: clients are told to reconnect, then the relay flushes, then
+      // connections close.
+      ctx.onShutdown('mongodb', () => connection.close());
+      ctx.onShutdown('redis', () => bus.close());
+      ctx.onShutdown('auth client', () => {
+        verifier.close();
+        memberships.close();
+        storeGuard.breaker.shutdown();
+        backgroundGuard.breaker.shutdown();
+        redisGuard.breaker.shutdown();
+      });
+      ctx.onShutdown('outbox relay', async () => {
+        await relay.stop();
+        await relay.sweep().catch(() => undefined);
+      });
+      ctx.onShutdown('presence', () => presence.stop());
+      ctx.onShutdown('delivery hub', () => hub.close());
+      ctx.onShutdown('websocket drain', async () => {
+        await ws?.drain(config.RECONNECT_SPREAD_MS, Date.now() + config.SHUTDOWN_TIMEOUT_MS - 2_000);
+      });
+    },
+  });
+  onListening?.(service.server);
+  void hubRef;
+  return service;
+}

@@ -1,0 +1,48 @@
+// Every MongoDB call runs under a deadline and through the `mongodb` breaker, so a slow or dead
+// MongoDB makes sends fail fast with 503 MSG_STORE_UNAVAILABLE instead of piling up.
+import { AppError, createBreaker, withTimeout, type Breaker, type Metrics } from '@chatcluster/kit';
+import { msgErrors } from '../errors.js';
+
+/** Duplicate-key errors are answers (a race lost), not a sick dependency. */
+export function isDuplicateKey(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; writeErrors?: { code?: unknown }[] };
+  return e.code === 11000 || (Array.isArray(e.writeErrors) && e.writeErrors.every((w) => w.code === 11000));
+}
+
+export interface StoreGuard {
+  run<T>(operation: string, fn: () => Promise<T>): Promise<T>;
+  readonly breaker: Breaker<[() => Promise<unknown>], unknown>;
+}
+
+/** `name` is the breaker's: `mongodb` for requests, `mongodb-background` for the relay and jobs. */
+export function createStoreGuard(timeoutMs: number, metrics?: Metrics, name = 'mongodb'): StoreGuard {
+  const breaker = createBreaker(
+    name,
+    (fn: () => Promise<unknown>) => fn(),
+    {
+      consecutiveFailures: 5,
+      errorThresholdPercentage: 50,
+      volumeThreshold: 10,
+      resetTimeout: 3_000,
+      isFailure: (err) => !isDuplicateKey(err) && !(err instanceof AppError && err.status < 500),
+    },
+    metrics,
+  );
+  return {
+    breaker,
+    async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+      try {
+        return (await breaker.fire(() => withTimeout(timeoutMs, () => fn(), { operation }))) as T;
+      } catch (err) {
+        if (isDuplicateKey(err) || (err instanceof AppError && err.status < 500)) throw err;
+        const retryAfterSeconds =
+          err instanceof AppError && err.retryAfterSeconds ? err.retryAfterSeconds : 1;
+        throw msgErrors.MSG_STORE_UNAVAILABLE(`message store unavailable (${operation})`, {
+          retryAfterSeconds,
+          cause: err,
+        });
+      }
+    },
+  };
+}

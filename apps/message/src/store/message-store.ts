@@ -1,0 +1,492 @@
+// Messages in MongoDB: seq allocation, idempotent batched inserts, hole sealing, history, edits,
+// soft deletes, reactions, the outbox marker and the purge. Ordering rules: docs/protocol.md.
+import { randomUUID } from 'node:crypto';
+import type { mongo } from 'mongoose';
+import type { MessageView } from '@chatcluster/message-sdk';
+import { msgErrors } from '../errors.js';
+import { isDuplicateKey, type StoreGuard } from './guard.js';
+import { MessageLocks } from './message-lock.js';
+import type { CounterDoc, MessageDoc, Models } from './models.js';
+
+export interface NewMessage {
+  channelId: string;
+  senderId: string;
+  clientMessageId: string;
+  body: string;
+}
+
+/** The outcome of one send: the stored message, or the error to answer with. */
+export type CreateResult = { ok: true; doc: MessageDoc; duplicate: boolean } | { ok: false; error: Error };
+
+export interface HistoryPage {
+  items: MessageDoc[];
+  /** Seq to pass as `before` for older messages, or null at the start. */
+  prevBefore: number | null;
+  /** Seq to pass as `after` for newer messages. */
+  nextAfter: number | null;
+}
+
+const holePrefix = '~hole:';
+const holeId = (channelId: string, seq: number) => `hole:${channelId}:${seq}`;
+
+export function toView(doc: MessageDoc): MessageView {
+  const reactions: Record<string, string[]> = {};
+  for (const [emoji, users] of Object.entries(doc.reactions ?? {})) {
+    if (Array.isArray(users) && users.length > 0) reactions[emoji] = [...users];
+  }
+  return {
+    id: doc._id,
+    channelId: doc.channelId,
+    seq: doc.seq,
+    senderId: doc.senderId,
+    clientMessageId: doc.clientMessageId,
+    body: doc.body,
+    createdAt: doc.createdAt.toISOString(),
+    editedAt: doc.editedAt ? doc.editedAt.toISOString() : null,
+    deletedAt: doc.deletedAt ? doc.deletedAt.toISOString() : null,
+    reactions,
+    version: doc.version,
+  };
+}
+
+export class MessageStore {
+  readonly #locks: MessageLocks;
+
+  constructor(
+    private readonly models: Models,
+    private readonly guard: StoreGuard,
+    /** For the relay, sweeper and purge: slow background work must not trip the requests' breaker. */
+    private readonly background: StoreGuard = guard,
+    private readonly onHoleSealed: () => void = () => undefined,
+    /** Shard documents the per-channel counters are spread over (1 keeps every batch to one update). */
+    private readonly counterShards = 1,
+  ) {
+    const locks = models.messages.db.collection('message_locks') as unknown as ConstructorParameters<
+      typeof MessageLocks
+    >[0];
+    this.#locks = new MessageLocks(locks, guard);
+  }
+
+  /** The driver's collection, typed by our documents (string ids). */
+  get #raw(): mongo.Collection<MessageDoc> {
+    return this.models.messages.collection as unknown as mongo.Collection<MessageDoc>;
+  }
+
+  /**
+   * Stores a batch of sends, of any channels: seqs for every channel from one counter update, one
+   * insert for all. The unique indexes decide races, so the hot path reads nothing: a send that
+   * hits (channel, clientMessageId) is a repeat (answered with the original, or a mismatch), one that
+   * hits (channel, seq) lost its seq (a reader sealed it, or a concurrent allocation took it; FerretDB
+   * v1 does not apply $inc atomically) and is retried with a new one.
+   */
+  async createMany(items: readonly NewMessage[]): Promise<CreateResult[]> {
+    const results: (CreateResult | undefined)[] = new Array<CreateResult | undefined>(items.length);
+    // Same (channel, clientMessageId) twice in one batch: the later ones take the first one's result.
+    const keyOf = (item: NewMessage) => `${item.channelId}\u0000${item.clientMessageId}`;
+    const firstIndex = new Map<string, number>();
+    items.forEach((item, i) => {
+      if (!firstIndex.has(keyOf(item))) firstIndex.set(keyOf(item), i);
+    });
+    let todo = [...firstIndex.values()];
+    for (let round = 0; todo.length > 0 && round < 20; round++) {
+      const counts = new Map<string, number>();
+      for (const i of todo) counts.set(items[i]!.channelId, (counts.get(items[i]!.channelId) ?? 0) + 1);
+      const tops = await this.allocate(counts);
+      const next = new Map([...counts].map(([channelId, n]) => [channelId, tops.get(channelId)! - n + 1]));
+      const now = new Date();
+      const docs: MessageDoc[] = todo.map((i) => {
+        const item = items[i]!;
+        const seq = next.get(item.channelId)!;
+        next.set(item.channelId, seq + 1);
+        return {
+          _id: randomUUID(),
+          channelId: item.channelId,
+          seq,
+          senderId: item.senderId,
+          clientMessageId: item.clientMessageId,
+          body: item.body,
+          createdAt: now,
+          updatedAt: now,
+          editedAt: null,
+          deletedAt: null,
+          reactions: {},
+          version: 1,
+          lastEvent: 'message.created',
+          outboxAt: now,
+        };
+      });
+      const failed = await this.insertMany(docs);
+      const retry: number[] = [];
+      const repeats: { i: number; doc: MessageDoc }[] = [];
+      for (let k = 0; k < docs.length; k++) {
+        const i = todo[k]!;
+        const doc = docs[k]!;
+        if (!failed.has(k)) {
+          results[i] = { ok: true, doc, duplicate: false };
+          continue;
+        }
+        // Seal our seq: if that works the seq was free, so the clientMessageId is what collided.
+        if (await this.trySealFree(doc.channelId, doc.seq)) repeats.push({ i, doc });
+        else retry.push(i);
+      }
+      for (const channelId of new Set(repeats.map((r) => r.doc.channelId))) {
+        const mine = repeats.filter((r) => r.doc.channelId === channelId);
+        const originals = await this.byClientIds(
+          channelId,
+          mine.map((r) => r.doc.clientMessageId),
+        );
+        for (const { i, doc } of mine) {
+          const original = originals.get(doc.clientMessageId);
+          if (original) results[i] = idempotentAnswer(original, items[i]!);
+          else retry.push(i);
+        }
+      }
+      todo = retry;
+    }
+    return items.map((item, i) => {
+      const first = firstIndex.get(keyOf(item))!;
+      const own = results[i] ?? results[first];
+      if (!own) {
+        return {
+          ok: false,
+          error: msgErrors.MSG_STORE_UNAVAILABLE('could not store the message', { retryAfterSeconds: 1 }),
+        };
+      }
+      if (!own.ok || first === i) return own;
+      return idempotentAnswer(own.doc, item);
+    });
+  }
+
+  /**
+   * Allocates `n` seqs for each channel; returns each channel's highest. The counters live as fields
+   * of a few shard documents, so a batch touching many channels costs one update per shard.
+   */
+  private async allocate(counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+    const byShard = new Map<string, Record<string, number>>();
+    for (const [channelId, n] of counts) {
+      const shard = this.#counterShard(channelId);
+      byShard.set(shard, { ...byShard.get(shard), [`s.${channelId}`]: n });
+    }
+    const tops = new Map<string, number>();
+    await Promise.all(
+      [...byShard].map(async ([shard, inc]) => {
+        const doc = await this.guard.run('allocate seq', () =>
+          this.#counters.findOneAndUpdate({ _id: shard }, { $inc: inc }, { upsert: true, returnDocument: 'after' }),
+        );
+        for (const key of Object.keys(inc)) {
+          const channelId = key.slice(2);
+          tops.set(channelId, doc?.s[channelId] ?? 0);
+        }
+      }),
+    );
+    return tops;
+  }
+
+  #counterShard(channelId: string): string {
+    let h = 0;
+    for (let i = 0; i < channelId.length; i++) h = (h * 31 + channelId.charCodeAt(i)) | 0;
+    return `seq:${Math.abs(h) % this.counterShards}`;
+  }
+
+  get #counters(): mongo.Collection<CounterDoc> {
+    return this.models.counters.collection as unknown as mongo.Collection<CounterDoc>;
+  }
+
+  /** Indexes (into `docs`) of the documents that hit a unique index. */
+  private async insertMany(docs: MessageDoc[]): Promise<Set<number>> {
+    try {
+      await this.guard.run('insert messages', () => this.#raw.insertMany(docs, { ordered: false }));
+      return new Set();
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const writeErrors = (err as { writeErrors?: { index: number }[] }).writeErrors;
+      if (!writeErrors) return new Set(docs.map((_, i) => i));
+      return new Set(writeErrors.map((w) => w.index));
+    }
+  }
+
+  private async byClientIds(channelId: string, ids: string[]): Promise<Map<string, MessageDoc>> {
+    const docs = await this.guard.run('find by client id', () =>
+      this.models.messages
+        .find({ channelId, clientMessageId: { $in: ids } })
+        .lean<MessageDoc[]>()
+        .exec(),
+    );
+    return new Map(docs.map((d) => [d.clientMessageId, d]));
+  }
+
+  /**
+   * Decides seq `seq` for everyone: inserts a hole document unless a message already holds it.
+   * Returns whatever holds the seq afterwards (the message, or the hole).
+   */
+  async seal(channelId: string, seq: number): Promise<MessageDoc> {
+    return (await this.trySeal(channelId, seq)).doc;
+  }
+
+  /** Inserts a hole at `seq` if it is free; false (without reading) when something holds it. */
+  private async trySealFree(channelId: string, seq: number): Promise<boolean> {
+    try {
+      await this.guard.run('seal hole', () => this.#raw.insertOne(holeDoc(channelId, seq)));
+      this.onHoleSealed();
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** `sealed` is true when this call made the hole (the seq was free). */
+  async trySeal(channelId: string, seq: number): Promise<{ doc: MessageDoc; sealed: boolean }> {
+    const hole = holeDoc(channelId, seq);
+    try {
+      await this.guard.run('seal hole', () => this.#raw.insertOne(hole));
+      this.onHoleSealed();
+      return { doc: hole, sealed: true };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const holder = await this.bySeq(channelId, seq);
+      if (!holder) throw err;
+      return { doc: holder, sealed: false };
+    }
+  }
+
+  bySeq(channelId: string, seq: number): Promise<MessageDoc | null> {
+    return this.guard.run('find by seq', () =>
+      this.models.messages.findOne({ channelId, seq }).lean<MessageDoc>().exec(),
+    );
+  }
+
+  /** Documents (holes included) with seq > afterSeq, ascending. */
+  readAfter(channelId: string, afterSeq: number, limit: number): Promise<MessageDoc[]> {
+    return this.guard.run('read after', () =>
+      this.models.messages
+        .find({ channelId, seq: { $gt: afterSeq } })
+        .sort({ seq: 1 })
+        .limit(limit)
+        .lean<MessageDoc[]>()
+        .exec(),
+    );
+  }
+
+  /** Messages of seq <= maxSeq changed at or after `since`, ascending by seq. */
+  changedSince(channelId: string, maxSeq: number, since: Date, limit: number): Promise<MessageDoc[]> {
+    return this.guard.run('read changes', () =>
+      this.models.messages
+        .find({ channelId, updatedAt: { $gte: since }, seq: { $lte: maxSeq } })
+        .sort({ seq: 1 })
+        .limit(limit)
+        .lean<MessageDoc[]>()
+        .exec(),
+    );
+  }
+
+  /** The channel's highest allocated seq (0 when none). */
+  async counter(channelId: string): Promise<number> {
+    const doc = await this.guard.run('read counter', () =>
+      this.#counters.findOne({ _id: this.#counterShard(channelId) }),
+    );
+    return doc?.s[channelId] ?? 0;
+  }
+
+  async history(
+    channelId: string,
+    query: { before?: number | undefined; after?: number | undefined; limit: number },
+  ): Promise<HistoryPage> {
+    const { before, after, limit } = query;
+    const filter: Record<string, unknown> = { channelId, hole: { $ne: true } };
+    const seq: Record<string, number> = {};
+    if (before !== undefined) seq['$lt'] = before;
+    if (after !== undefined) seq['$gt'] = after;
+    if (Object.keys(seq).length > 0) filter['seq'] = seq;
+    // Without `after` the page is the newest ones before the cursor; with it, the oldest after it.
+    const ascending = after !== undefined && before === undefined;
+    const docs = await this.guard.run('history', () =>
+      this.models.messages
+        .find(filter)
+        .sort({ seq: ascending ? 1 : -1 })
+        .limit(limit + 1)
+        .lean<MessageDoc[]>()
+        .exec(),
+    );
+    const more = docs.length > limit;
+    const page = docs.slice(0, limit);
+    if (!ascending) page.reverse();
+    const first = page[0]?.seq;
+    const last = page[page.length - 1]?.seq;
+    return {
+      items: page,
+      prevBefore: first !== undefined && (ascending || more) ? first : null,
+      nextAfter: last ?? after ?? null,
+    };
+  }
+
+  /** Changes one live message; `check` runs on the current document and may throw. */
+  private async change(
+    channelId: string,
+    seq: number,
+    event: string,
+    update: Record<string, unknown>,
+    check: (doc: MessageDoc) => void,
+  ): Promise<MessageDoc> {
+    return this.#locks.with(`${channelId}:${seq}`, () =>
+      this.#changeLocked(channelId, seq, event, update, check),
+    );
+  }
+
+  async #changeLocked(
+    channelId: string,
+    seq: number,
+    event: string,
+    update: Record<string, unknown>,
+    check: (doc: MessageDoc) => void,
+  ): Promise<MessageDoc> {
+    const current = await this.bySeq(channelId, seq);
+    if (!current || current.hole) throw msgErrors.MSG_NOT_FOUND(`no message ${seq} in this channel`);
+    check(current);
+    const now = new Date();
+    const set = (update['$set'] as Record<string, unknown> | undefined) ?? {};
+    const doc = await this.guard.run('change message', () =>
+      this.models.messages
+        .findOneAndUpdate(
+          { channelId, seq, deletedAt: null },
+          {
+            ...update,
+            // The marker carries the time of the latest change: the sweeper's window reads it.
+            $set: { ...set, updatedAt: now, lastEvent: event, outboxAt: now },
+            $inc: { version: 1 },
+          },
+          { new: true, lean: true },
+        )
+        .exec(),
+    );
+    if (!doc) throw msgErrors.MSG_ALREADY_DELETED(`message ${seq} is deleted`);
+    return doc;
+  }
+
+  edit(channelId: string, seq: number, userId: string, body: string): Promise<MessageDoc> {
+    return this.change(channelId, seq, 'message.edited', { $set: { body, editedAt: new Date() } }, (doc) => {
+      if (doc.senderId !== userId) throw msgErrors.MSG_NOT_SENDER('only the sender may edit a message');
+      if (doc.deletedAt) throw msgErrors.MSG_ALREADY_DELETED(`message ${seq} is deleted`);
+    });
+  }
+
+  /** Soft delete: a tombstone keeps the seq. Deleting a deleted message answers the tombstone. */
+  async softDelete(
+    channelId: string,
+    seq: number,
+    userId: string,
+    mayModerate: boolean,
+  ): Promise<MessageDoc> {
+    let tombstone: MessageDoc | undefined;
+    try {
+      return await this.change(
+        channelId,
+        seq,
+        'message.deleted',
+        { $set: { body: '', reactions: {}, deletedAt: new Date() } },
+        (doc) => {
+          if (doc.senderId !== userId && !mayModerate) {
+            throw msgErrors.MSG_NOT_SENDER('only the sender or a channel owner may delete a message');
+          }
+          if (doc.deletedAt) tombstone = doc;
+        },
+      );
+    } catch (err) {
+      if (tombstone) return tombstone;
+      throw err;
+    }
+  }
+
+  react(channelId: string, seq: number, userId: string, emoji: string, add: boolean): Promise<MessageDoc> {
+    const path = `reactions.${emoji}`;
+    const update = add ? { $addToSet: { [path]: userId } } : { $pull: { [path]: userId } };
+    return this.change(channelId, seq, add ? 'reaction.added' : 'reaction.removed', update, (doc) => {
+      if (doc.deletedAt) throw msgErrors.MSG_ALREADY_DELETED(`message ${seq} is deleted`);
+    });
+  }
+
+  /** Changes marked in [from, to], oldest first: the sweeper's window. */
+  markedBetween(from: Date, to: Date, limit: number): Promise<MessageDoc[]> {
+    return this.background.run('read outbox', () =>
+      this.models.messages
+        .find({ outboxAt: { $gte: from, $lte: to } })
+        .sort({ outboxAt: 1 })
+        .limit(limit)
+        .lean<MessageDoc[]>()
+        .exec(),
+    );
+  }
+
+  /** Where the sweepers' window starts (shared by every instance; 0 before the first sweep). */
+  async outboxWatermark(): Promise<number> {
+    const doc = await this.background.run('read watermark', () =>
+      this.#watermarks.findOne({ _id: 'outbox:watermark' }),
+    );
+    return doc?.at.getTime() ?? 0;
+  }
+
+  async advanceOutboxWatermark(at: number): Promise<void> {
+    await this.background.run('advance watermark', () =>
+      this.#watermarks.updateOne({ _id: 'outbox:watermark' }, { $max: { at: new Date(at) } }, { upsert: true }),
+    );
+  }
+
+  get #watermarks(): mongo.Collection<{ _id: string; at: Date }> {
+    return this.models.counters.collection as unknown as mongo.Collection<{ _id: string; at: Date }>;
+  }
+
+  /** Removes tombstones deleted before `cutoff`; returns how many. */
+  async purgeTombstones(cutoff: Date): Promise<number> {
+    const res = await this.background.run('purge tombstones', () =>
+      this.models.messages.deleteMany({ deletedAt: { $lt: cutoff } }).exec(),
+    );
+    return res.deletedCount;
+  }
+
+  async markChannelDeleted(channelId: string, authSeq: number, deletedAt: Date): Promise<void> {
+    await this.guard.run('mark channel deleted', () =>
+      this.models.deletedChannels
+        .updateOne({ _id: channelId }, { $setOnInsert: { deletedAt, authSeq } }, { upsert: true })
+        .exec(),
+    );
+  }
+
+  async deletedChannelIds(): Promise<string[]> {
+    const docs = await this.guard.run('deleted channels', () =>
+      this.models.deletedChannels.find({}).select({ _id: 1 }).lean<{ _id: string }[]>().exec(),
+    );
+    return docs.map((d) => d._id);
+  }
+}
+
+function holeDoc(channelId: string, seq: number): MessageDoc {
+  const now = new Date();
+  return {
+    _id: holeId(channelId, seq),
+    channelId,
+    seq,
+    senderId: '~',
+    clientMessageId: `${holePrefix}${seq}`,
+    body: '',
+    createdAt: now,
+    updatedAt: now,
+    editedAt: null,
+    deletedAt: null,
+    reactions: {},
+    version: 1,
+    lastEvent: 'hole',
+    hole: true,
+  };
+}
+
+function idempotentAnswer(stored: MessageDoc, attempt: NewMessage): CreateResult {
+  if (stored.senderId === attempt.senderId && stored.body === attempt.body) {
+    return { ok: true, doc: stored, duplicate: true };
+  }
+  return {
+    ok: false,
+    error: msgErrors.MSG_IDEMPOTENCY_MISMATCH(
+      `clientMessageId ${attempt.clientMessageId} was already used with another body`,
+    ),
+  };
+}

@@ -1,0 +1,99 @@
+// Mongoose schemas, written for real MongoDB and limited to what FerretDB v1 also supports (no TTL
+// indexes, transactions or change streams; see docs/protocol.md for how ordering works without them).
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export interface MessageDoc {
+  _id: string;
+  channelId: string;
+  seq: number;
+  senderId: string;
+  clientMessageId: string;
+  body: string;
+  createdAt: Date;
+  updatedAt: Date;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+  /** emoji -> user ids; changed only with $addToSet / $pull. */
+  reactions: Record<string, string[]>;
+  /** 1 at creation, +1 per change. */
+  version: number;
+  /** The event type of the change that made `version`. */
+  lastEvent: string;
+  /** Outbox marker: set (to the oldest unpublished change) until the relay published the latest version. */
+  outboxAt?: Date | null;
+  /** A sealed hole: the seq was allocated but never used. */
+  hole?: boolean;
+}
+
+const messageSchema = new Schema<MessageDoc>(
+  {
+    _id: { type: String, required: true },
+    channelId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    senderId: { type: String, required: true },
+    clientMessageId: { type: String, required: true },
+    body: { type: String, default: '' },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    editedAt: { type: Date, default: null },
+    deletedAt: { type: Date, default: null },
+    reactions: { type: Schema.Types.Mixed, default: {} },
+    version: { type: Number, required: true },
+    lastEvent: { type: String, required: true },
+    outboxAt: { type: Date },
+    hole: { type: Boolean },
+  },
+  { versionKey: false, minimize: false, collection: 'messages', autoIndex: false },
+);
+messageSchema.index({ channelId: 1, seq: 1 }, { unique: true, name: 'channel_seq' });
+messageSchema.index(
+  { channelId: 1, clientMessageId: 1 },
+  { unique: true, name: 'channel_client_message_id' },
+);
+messageSchema.index({ channelId: 1, updatedAt: 1 }, { name: 'channel_updated' });
+messageSchema.index({ outboxAt: 1 }, { name: 'outbox' });
+messageSchema.index({ deletedAt: 1 }, { name: 'deleted' });
+
+/** Counter shard `seq:<n>`: `s.<channelId>` is the channel's last allocated message seq. */
+export interface CounterDoc {
+  _id: string;
+  s: Record<string, number>;
+}
+const counterSchema = new Schema<CounterDoc>(
+  { _id: { type: String, required: true }, s: { type: Schema.Types.Mixed, default: {} } },
+  { versionKey: false, collection: 'channel_counters', autoIndex: false },
+);
+
+/** Channels auth reported deleted (`channel.deleted`); their messages are no longer served. */
+export interface DeletedChannelDoc {
+  _id: string;
+  deletedAt: Date;
+  authSeq: number;
+}
+const deletedChannelSchema = new Schema<DeletedChannelDoc>(
+  {
+    _id: { type: String, required: true },
+    deletedAt: { type: Date, required: true },
+    authSeq: { type: Number, required: true },
+  },
+  { versionKey: false, collection: 'deleted_channels', autoIndex: false },
+);
+
+export interface Models {
+  messages: Model<MessageDoc>;
+  counters: Model<CounterDoc>;
+  deletedChannels: Model<DeletedChannelDoc>;
+}
+
+export function createModels(connection: Connection): Models {
+  return {
+    messages: connection.model<MessageDoc>('Message', messageSchema),
+    counters: connection.model<CounterDoc>('ChannelCounter', counterSchema),
+    deletedChannels: connection.model<DeletedChannelDoc>('DeletedChannel', deletedChannelSchema),
+  };
+}
+
+/** Creates the indexes (idempotent); run at start. */
+export async function ensureIndexes(models: Models): Promise<void> {
+  await models.messages.createIndexes();
+}

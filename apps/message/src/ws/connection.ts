@@ -1,0 +1,270 @@
+// One client connection: frames in, frames out, its subscriptions, heartbeat and idle bookkeeping,
+// and the slow-consumer bound (docs/protocol.md).
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { isAppError, retryAfterSecondsOf, toAppError, type Logger } from '@chatcluster/kit';
+import {
+  CloseCode,
+  type ClientFrame,
+  type MessageEvent,
+  type ServerFrame,
+  type UnsubscribeReason,
+} from '@chatcluster/message-sdk';
+import type { Access } from '../access.js';
+import type { Hub } from '../delivery/hub.js';
+import type { Subscriber } from '../delivery/subscriber.js';
+import type { MessageMetrics } from '../metrics.js';
+import type { RateLimiter } from '../rate-limit.js';
+import type { SendService } from '../send-service.js';
+import { parseFrame } from './frames.js';
+
+export interface ConnectionDeps {
+  hub: Hub;
+  access: Access;
+  sends: SendService;
+  sendLimiter: RateLimiter;
+  metrics: MessageMetrics;
+  logger: Logger;
+  maxBufferedBytes: number;
+}
+
+/** Serialised event frames, shared by every subscriber the event goes to. */
+const frameCache = new WeakMap<MessageEvent, { created?: string; mutation?: string }>();
+
+function eventFrame(event: MessageEvent, kind: 'created' | 'mutation'): string {
+  let cached = frameCache.get(event);
+  if (!cached) frameCache.set(event, (cached = {}));
+  const hit = cached[kind];
+  if (hit) return hit;
+  const shown =
+    kind === 'created' && event.type !== 'message.created' ? { ...event, type: 'message.created' } : event;
+  return (cached[kind] = JSON.stringify({ type: 'event', event: shown }));
+}
+
+const maxUnackedTracked = 10_000;
+
+class Subscription implements Subscriber {
+  cursor: number;
+  live = false;
+  readonly queued: MessageEvent[] = [];
+  #closed = false;
+  /** Seqs sent and not yet acknowledged by the client (for the client-acked ratio). */
+  readonly unacked: number[] = [];
+
+  constructor(
+    readonly channelId: string,
+    readonly userId: string,
+    lastSeq: number,
+    private readonly connection: Connection,
+  ) {
+    this.cursor = lastSeq;
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.connection.closed;
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  send(event: MessageEvent, kind: 'created' | 'mutation', live: boolean): void {
+    if (this.closed) return;
+    this.connection.sendRaw(eventFrame(event, kind));
+    const metrics = this.connection.deps.metrics;
+    metrics.deliveries.inc();
+    if (live) {
+      const from = kind === 'created' ? event.message.createdAt : event.at;
+      metrics.deliveryLatency.observe(Math.max(0, (Date.now() - Date.parse(from)) / 1000));
+    }
+    if (this.unacked.length >= maxUnackedTracked) this.unacked.shift();
+    this.unacked.push(event.seq);
+  }
+
+  end(reason: UnsubscribeReason): void {
+    if (this.closed) return;
+    this.#closed = true;
+    this.connection.forget(this);
+    this.connection.send({ type: 'unsubscribed', channelId: this.channelId, reason });
+  }
+
+  /** The client processed everything up to `seq`. */
+  acked(seq: number): number {
+    let n = 0;
+    while (this.unacked.length > 0 && this.unacked[0]! <= seq) {
+      this.unacked.shift();
+      n++;
+    }
+    return n;
+  }
+}
+
+export class Connection {
+  readonly id = randomUUID();
+  readonly #subs = new Map<string, Subscription>();
+  lastFrameAt = Date.now();
+  alive = true;
+  closed = false;
+  /** Why we closed it, for the closed-connections metric. */
+  closeReason: string | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly userId: string,
+    readonly deps: ConnectionDeps,
+  ) {}
+
+  sendRaw(data: string): void {
+    if (this.closed) return;
+    this.ws.send(data);
+    if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
+      // The client reads slower than we write: cut it loose (it resumes) instead of buffering forever.
+      this.close(CloseCode.slowConsumer, 'slow consumer', 'slow_consumer');
+      this.ws.terminate();
+    }
+  }
+
+  send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  close(code: number, reason: string, metricReason: string): void {
+    if (this.closed) return;
+    this.closeReason = metricReason;
+    this.closed = true;
+    this.ws.close(code, reason);
+  }
+
+  forget(sub: Subscription): void {
+    if (this.#subs.get(sub.channelId) === sub) this.#subs.delete(sub.channelId);
+    this.deps.hub.unsubscribe(sub);
+  }
+
+  /** The socket closed: drop every subscription. */
+  cleanup(): void {
+    this.closed = true;
+    for (const sub of this.#subs.values()) {
+      sub.close();
+      this.deps.hub.unsubscribe(sub);
+    }
+    this.#subs.clear();
+  }
+
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.lastFrameAt = Date.now();
+    const parsed = parseFrame(data, isBinary);
+    if (!parsed.ok) {
+      this.deps.metrics.malformedFrames.inc({ code: parsed.code });
+      this.send({
+        type: 'error',
+        code: parsed.code,
+        message: parsed.message,
+        ...(parsed.ref ? { ref: parsed.ref } : {}),
+      });
+      return;
+    }
+    this.#handle(parsed.frame).catch((err: unknown) => {
+      this.deps.logger.error({ err }, 'frame handler failed');
+      this.send({ type: 'error', code: 'INTERNAL', message: 'internal error' });
+    });
+  }
+
+  async #handle(frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'ping':
+        this.send({ type: 'pong', ...(frame.id === undefined ? {} : { id: frame.id }) });
+        return;
+      case 'subscribe':
+        return this.#subscribe(
+          frame.channelId,
+          frame.lastSeq ?? 0,
+          frame.since ? new Date(frame.since) : null,
+        );
+      case 'unsubscribe': {
+        const sub = this.#subs.get(frame.channelId);
+        if (sub) {
+          sub.close();
+          this.forget(sub);
+        }
+        this.send({ type: 'unsubscribed', channelId: frame.channelId, reason: 'client' });
+        return;
+      }
+      case 'ack': {
+        const sub = this.#subs.get(frame.channelId);
+        const n = sub ? sub.acked(frame.seq) : 0;
+        if (n > 0) this.deps.metrics.clientAcked.inc(n);
+        return;
+      }
+      case 'send':
+        return this.#send(frame.channelId, frame.clientMessageId, frame.body);
+    }
+  }
+
+  async #subscribe(channelId: string, lastSeq: number, since: Date | null): Promise<void> {
+    const previous = this.#subs.get(channelId);
+    if (previous) {
+      previous.close();
+      this.forget(previous);
+    }
+    try {
+      await this.deps.access.requireMember(channelId, this.userId);
+      if (this.closed) return;
+      const sub = new Subscription(channelId, this.userId, lastSeq, this);
+      this.#subs.set(channelId, sub);
+      await this.deps.hub.subscribe(sub, lastSeq, since);
+      if (!sub.closed) this.send({ type: 'subscribed', channelId, seq: sub.cursor });
+    } catch (err) {
+      const sub = this.#subs.get(channelId);
+      if (sub) {
+        sub.close();
+        this.#subs.delete(channelId);
+      }
+      this.#error(err, { channelId });
+    }
+  }
+
+  async #send(channelId: string, clientMessageId: string, body: string): Promise<void> {
+    const wait = this.deps.sendLimiter.take(this.userId);
+    if (wait > 0) {
+      this.deps.metrics.rateLimited.inc({ limit: 'send' });
+      this.send({
+        type: 'error',
+        code: 'RATE_LIMITED',
+        message: 'too many messages; slow down',
+        ref: clientMessageId,
+        channelId,
+        retryAfterSeconds: wait,
+      });
+      return;
+    }
+    try {
+      await this.deps.access.requireMember(channelId, this.userId);
+      const result = await this.deps.sends.send({ channelId, senderId: this.userId, clientMessageId, body });
+      if (!result.ok) throw result.error;
+      this.send({
+        type: 'ack',
+        channelId,
+        clientMessageId,
+        seq: result.doc.seq,
+        messageId: result.doc._id,
+        createdAt: result.doc.createdAt.toISOString(),
+        duplicate: result.duplicate,
+      });
+    } catch (err) {
+      this.#error(err, { ref: clientMessageId, channelId });
+    }
+  }
+
+  #error(err: unknown, context: { ref?: string; channelId?: string }): void {
+    const appError = toAppError(err);
+    const retryAfterSeconds = retryAfterSecondsOf(appError);
+    if (!isAppError(err)) this.deps.logger.error({ err }, 'unexpected error handling a frame');
+    this.send({
+      type: 'error',
+      code: appError.code,
+      message: appError.message,
+      ...context,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    });
+  }
+}

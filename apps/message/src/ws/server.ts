@@ -1,0 +1,145 @@
+// The WebSocket endpoint /ws: token check at upgrade, connections, heartbeat and idle timeout, and
+// the graceful drain on shutdown (reconnect notice with a jittered delay, then close 1012).
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerToken, KeysUnavailableError, type JwksVerifier } from '@chatcluster/auth-client';
+import type { Health } from '@chatcluster/kit';
+import { CloseCode } from '@chatcluster/message-sdk';
+import type { Presence } from '../presence.js';
+import { Connection, type ConnectionDeps } from './connection.js';
+
+export interface WsServerOptions extends ConnectionDeps {
+  server: Server;
+  verifier: JwksVerifier;
+  health: Health;
+  presence: Presence;
+  instanceId: string;
+  maxPayloadBytes: number;
+  heartbeatMs: number;
+  idleTimeoutMs: number;
+}
+
+export class WsServer {
+  readonly #wss: WebSocketServer;
+  readonly connections = new Set<Connection>();
+  readonly #heartbeat: NodeJS.Timeout;
+  #draining = false;
+
+  constructor(private readonly options: WsServerOptions) {
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayloadBytes,
+      perMessageDeflate: false,
+    });
+    options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      void this.#upgrade(req, socket, head);
+    });
+    this.#heartbeat = setInterval(() => this.#beat(), Math.min(options.heartbeatMs, options.idleTimeoutMs));
+    this.#heartbeat.unref();
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return refuse(socket, 404, 'ROUTE_NOT_FOUND');
+    if (this.#draining || this.options.health.shuttingDown) return refuse(socket, 503, 'SHUTTING_DOWN');
+    const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token');
+    if (!token) return refuse(socket, 401, 'UNAUTHENTICATED');
+    let claims: { sub: string; exp: number };
+    try {
+      claims = await this.options.verifier.verify(token);
+    } catch (err) {
+      return refuse(
+        socket,
+        err instanceof KeysUnavailableError ? 503 : 401,
+        err instanceof KeysUnavailableError ? 'MSG_AUTH_UNAVAILABLE' : 'UNAUTHENTICATED',
+      );
+    }
+    if (this.#draining) return refuse(socket, 503, 'SHUTTING_DOWN');
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, claims));
+  }
+
+  #open(ws: WebSocket, claims: { sub: string; exp: number }): void {
+    const { metrics } = this.options;
+    const connection = new Connection(ws, claims.sub, this.options);
+    this.connections.add(connection);
+    metrics.connections.inc();
+    metrics.connectionsOpened.inc();
+    this.options.presence.connected(claims.sub);
+    const expiry = setTimeout(
+      () => connection.close(CloseCode.tokenExpired, 'token expired', 'token_expired'),
+      Math.max(0, claims.exp * 1000 - Date.now()),
+    );
+    expiry.unref();
+    ws.on('pong', () => (connection.alive = true));
+    ws.on('message', (data: Buffer, isBinary) => connection.onMessage(data, isBinary));
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws reports an oversize frame as an error and closes with 1009.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.closeReason ??= 'too_big';
+      else connection.closeReason ??= 'error';
+    });
+    ws.on('close', (code: number) => {
+      clearTimeout(expiry);
+      this.connections.delete(connection);
+      connection.cleanup();
+      metrics.connections.dec();
+      const reason = connection.closeReason ?? (code === 1000 || code === 1001 ? 'client' : 'error');
+      metrics.connectionsClosed.inc({ reason });
+      this.options.presence.disconnected(claims.sub);
+    });
+    connection.send({
+      type: 'hello',
+      connectionId: connection.id,
+      instanceId: this.options.instanceId,
+      userId: claims.sub,
+      heartbeatMs: this.options.heartbeatMs,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      maxPayloadBytes: this.options.maxPayloadBytes,
+    });
+  }
+
+  /** Pings everyone; terminates who did not answer the last ping; closes who sent nothing for too long. */
+  #beat(): void {
+    const now = Date.now();
+    for (const c of this.connections) {
+      if (c.closed) continue;
+      if (now - c.lastFrameAt > this.options.idleTimeoutMs) {
+        c.close(CloseCode.idle, 'idle timeout', 'idle');
+        continue;
+      }
+      if (!c.alive) {
+        c.closeReason = 'heartbeat';
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+
+  /**
+   * Shutdown: refuse upgrades, tell every client to reconnect after a random delay in [0, spreadMs]
+   * (so they do not stampede the survivors), close with 1012, wait until they left or `deadline`.
+   */
+  async drain(spreadMs: number, deadline: number): Promise<void> {
+    this.#draining = true;
+    clearInterval(this.#heartbeat);
+    for (const c of this.connections) {
+      c.send({ type: 'reconnect', reason: 'shutdown', delayMs: Math.floor(Math.random() * spreadMs) });
+      c.close(CloseCode.serviceRestart, 'service restart', 'shutdown');
+    }
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const c of this.connections) c.ws.terminate();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+}
+
+function refuse(socket: Duplex, status: number, code: string): void {
+  const body = JSON.stringify({ error: { code, message: code.toLowerCase().replace(/_/g, ' ') } });
+  const text = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `${status === 503 ? 'Retry-After: 1\r\n' : ''}Connection: close\r\n\r\n${body}`,
+  );
+}

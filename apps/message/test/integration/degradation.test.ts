@@ -1,0 +1,155 @@
+// Dependencies failing under load: Redis stopped and restarted mid-stream (messages still stored
+// and acknowledged, receivers catch up), MongoDB unreachable (503 with Retry-After, connections
+// stay up, history from the Redis cache, readiness names it).
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { call, channelWith, eventually, signup, type TestUser } from '../support/api.js';
+import { RecordingClient } from '../support/clients.js';
+import { expectExactlyOnceInOrder, sendMany } from '../support/load.js';
+import { startStack, type Stack } from '../support/stack.js';
+import type { SendAckFrame } from '@chatcluster/message-sdk';
+
+describe('message: degradation when Redis or MongoDB is down', function () {
+  let stack: Stack;
+  let alice: TestUser;
+  let bob: TestUser;
+  const clients: RecordingClient[] = [];
+
+  before(async () => {
+    stack = await startStack({ env: { SEND_BURST: '10000', SEND_RATE_PER_MIN: '100000' } });
+    [alice, bob] = (await Promise.all(['alice', 'bob'].map((n) => signup(stack.auth.url, n)))) as [
+      TestUser,
+      TestUser,
+    ];
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const client = (user: TestUser, i: number) => {
+    const c = new RecordingClient([stack.instances[i]!.url], user.token);
+    clients.push(c);
+    return c;
+  };
+
+  it('keeps storing and acknowledging while Redis restarts; receivers on the other instance catch up exactly once', async () => {
+    const channel = await channelWith(stack.auth.url, alice, [bob]);
+    const sender = client(alice, 0);
+    const receiver = client(bob, 1);
+    await Promise.all([sender.open(), receiver.open()]);
+    await Promise.all([sender.subscribed(channel), receiver.subscribed(channel)]);
+    const sending = sendMany(sender, channel, 80, { prefix: 'r', gapMs: 25, concurrency: 2 });
+    await eventually(
+      () => receiver.received(channel).length,
+      (n) => n >= 10,
+    );
+    const restart = stack.redis.restart({ downForMs: 1_500 });
+    const acks = await sending;
+    await restart;
+    expect(acks).to.have.length(80);
+    await eventually(
+      () => receiver.received(channel).length,
+      (n) => n >= 80,
+      30_000,
+    );
+    expectExactlyOnceInOrder(receiver, channel, acks);
+    expectExactlyOnceInOrder(sender, channel, acks);
+    const ready = await eventually(
+      () => call(stack.instances[1]!.url, 'GET', '/health/readiness'),
+      (r) => r.status === 200,
+    );
+    expect(ready.status).to.equal(200);
+  });
+
+  it('answers 503 MSG_STORE_UNAVAILABLE with Retry-After while MongoDB is unreachable, serves cached history, keeps sockets, recovers', async () => {
+    const channel = await channelWith(stack.auth.url, alice, [bob]);
+    const url = stack.instances[0]!.url;
+    for (let i = 0; i < 3; i++) {
+      const r = await call(url, 'POST', '/api/v1/messages', {
+        body: { channelId: channel, clientMessageId: `before-${i}`, body: `before ${i}` },
+        token: alice.token,
+      });
+      expect(r.status).to.equal(201);
+    }
+    // The cache is filled when the relay publishes (right after the store, or by the sweeper).
+    const redis = new Redis(stack.redis.url);
+    try {
+      await eventually(
+        () => redis.zcard(`chat:recent:${channel}`),
+        (n) => n === 3,
+      );
+    } finally {
+      redis.disconnect();
+    }
+    const watcher = client(bob, 1);
+    await watcher.open();
+    await watcher.subscribed(channel);
+    await eventually(
+      () => watcher.received(channel).length,
+      (n) => n === 3,
+    );
+    const sender = client(alice, 0);
+    await sender.open();
+
+    await stack.toxiproxy.disableProxy(stack.mongoProxy);
+    let pending: Promise<SendAckFrame> | undefined;
+    try {
+      const refused = await eventually(
+        () =>
+          call<{ error: { code: string; retryAfterSeconds?: number } }>(url, 'POST', '/api/v1/messages', {
+            body: { channelId: channel, clientMessageId: 'during', body: 'during' },
+            token: alice.token,
+          }),
+        (r) => r.status === 503,
+      );
+      expect(refused.status).to.equal(503);
+      expect(refused.body.error.code).to.equal('MSG_STORE_UNAVAILABLE');
+      expect(Number(refused.headers.get('retry-after'))).to.be.greaterThan(0);
+      expect(refused.body.error.retryAfterSeconds).to.be.greaterThan(0);
+
+      const history = await call<{ items: { body: string }[]; source: string }>(
+        url,
+        'GET',
+        `/api/v1/messages?channelId=${channel}`,
+        { token: bob.token },
+      );
+      expect(history.status, JSON.stringify(history.body)).to.equal(200);
+      expect(history.body.source).to.equal('cache');
+      expect(history.body.items.map((m) => m.body)).to.deep.equal(['before 0', 'before 1', 'before 2']);
+
+      const readiness = await call<{ checks: Record<string, { ok: boolean }> }>(
+        url,
+        'GET',
+        '/health/readiness',
+      );
+      expect(readiness.status).to.equal(503);
+      expect(readiness.body.checks['mongodb']!.ok).to.equal(false);
+      expect(readiness.body.checks['redis']!.ok).to.equal(true);
+
+      // The SDK keeps a send pending through the outage, and the sockets stay open.
+      pending = sender.client.send(channel, 'sent during the outage', 'outage-1');
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(sender.client.state).to.equal('open');
+      expect(watcher.client.state).to.equal('open');
+    } finally {
+      await stack.toxiproxy.enableProxy(stack.mongoProxy);
+    }
+    const ack = await pending;
+    expect(ack.duplicate).to.equal(false);
+    const got = await eventually(
+      () => watcher.received(channel),
+      (l) => l.length === 4,
+      30_000,
+    );
+    expect(got.map((e) => e.message.body)).to.deep.equal([
+      'before 0',
+      'before 1',
+      'before 2',
+      'sent during the outage',
+    ]);
+    expect(sender.instances).to.have.length(1);
+  });
+});

@@ -1,0 +1,302 @@
+// Delivery across two instances: cross-instance fan-out, idempotent and concurrent sends, reactions
+// under concurrency, edits and deletes to live and resuming clients, membership checks.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { call, channelWith, eventually, signup, type TestUser } from '../support/api.js';
+import { RawSocket, RecordingClient } from '../support/clients.js';
+import { startStack, type Stack } from '../support/stack.js';
+import type { ErrorFrame, ServerFrame } from '@chatcluster/message-sdk';
+
+describe('message: delivery across instances', function () {
+  let stack: Stack;
+  let alice: TestUser;
+  let bob: TestUser;
+  let carol: TestUser;
+  const clients: RecordingClient[] = [];
+  const sockets: RawSocket[] = [];
+
+  before(async () => {
+    // Generous send limits here: test/integration/limits.test.ts covers the real ones.
+    stack = await startStack({ env: { SEND_BURST: '10000', SEND_RATE_PER_MIN: '100000' } });
+    [alice, bob, carol] = (await Promise.all(
+      ['alice', 'bob', 'carol'].map((n) => signup(stack.auth.url, n)),
+    )) as [TestUser, TestUser, TestUser];
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of sockets.splice(0)) s.close();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const [a, b] = [0, 1];
+  const url = (i: number) => stack.instances[i]!.url;
+  const client = (user: TestUser, i: number) => {
+    const c = new RecordingClient([url(i)], user.token);
+    clients.push(c);
+    return c;
+  };
+
+  it('delivers a message sent on one instance to subscribers on both, in seq order', async () => {
+    const channel = await channelWith(stack.auth.url, alice, [bob]);
+    const sender = client(alice, a);
+    const far = client(bob, b);
+    const near = client(bob, a);
+    await Promise.all([sender.open(), far.open(), near.open()]);
+    await Promise.all([far.subscribed(channel), near.subscribed(channel)]);
+    const acks = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => sender.client.send(channel, `hello ${i}`)),
+    );
+    expect(acks.map((x) => x.duplicate)).to.deep.equal(Array(20).fill(false));
+    for (const c of [far, near]) {
+      const got = await eventually(
+        () => c.received(channel),
+        (l) => l.length >= 20,
+      );
+      expect(got.map((e) => e.seq)).to.deep.equal([...acks.map((x) => x.seq)].sort((x, y) => x - y));
+      expect(new Set(got.map((e) => e.message.body)).size).to.equal(20);
+    }
+  });
+
+  it('stores a repeated send once: same body answers the original, another body is 422', async () => {
+    const channel = await channelWith(stack.auth.url, alice, []);
+    const clientMessageId = `c-${randomUUID()}`;
+    const first = await call<{ message: { seq: number; id: string } }>(url(a), 'POST', '/api/v1/messages', {
+      body: { channelId: channel, clientMessageId, body: 'once' },
+      token: alice.token,
+    });
+    expect(first.status).to.equal(201);
+    const again = await call<{ message: { seq: number; id: string }; duplicate: boolean }>(
+      url(b),
+      'POST',
+      '/api/v1/messages',
+      {
+        body: { channelId: channel, clientMessageId, body: 'once' },
+        token: alice.token,
+      },
+    );
+    expect(again.status).to.equal(200);
+    expect(again.body.duplicate).to.equal(true);
+    expect(again.body.message.id).to.equal(first.body.message.id);
+    const other = await call<{ error: { code: string } }>(url(a), 'POST', '/api/v1/messages', {
+      body: { channelId: channel, clientMessageId, body: 'different' },
+      token: alice.token,
+    });
+    expect(other.status).to.equal(422);
+    expect(other.body.error.code).to.equal('MSG_IDEMPOTENCY_MISMATCH');
+  });
+
+  it('stores exactly one message for concurrent duplicates sent to both instances', async () => {
+    const channel = await channelWith(stack.auth.url, alice, []);
+    const clientMessageId = `c-${randomUUID()}`;
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call<{ message: { id: string; seq: number } }>(url(i % 2), 'POST', '/api/v1/messages', {
+          body: { channelId: channel, clientMessageId, body: 'race' },
+          token: alice.token,
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.status).filter((s) => s === 201)).to.have.length(1);
+    expect(answers.every((r) => r.status === 200 || r.status === 201)).to.equal(true);
+    expect(new Set(answers.map((r) => r.body.message.id)).size).to.equal(1);
+    const history = await call<{ items: unknown[] }>(url(a), 'GET', `/api/v1/messages?channelId=${channel}`, {
+      token: alice.token,
+    });
+    expect(history.body.items).to.have.length(1);
+  });
+
+  it('keeps all of 100 concurrent reactions', async () => {
+    const users = await Promise.all(Array.from({ length: 10 }, (_, i) => signup(stack.auth.url, `r${i}`)));
+    const channel = await channelWith(stack.auth.url, alice, users);
+    const sent = await call<{ message: { seq: number } }>(url(a), 'POST', '/api/v1/messages', {
+      body: { channelId: channel, clientMessageId: 'react-me', body: 'react to me' },
+      token: alice.token,
+    });
+    const seq = sent.body.message.seq;
+    const emojis = ['👍', '🎉', '❤️', '😂', '🚀', '👀', '🙏', '🔥', '✅', '💯'];
+    const results = await Promise.all(
+      users.flatMap((u, i) =>
+        emojis.map((e, j) =>
+          call(
+            url((i + j) % 2),
+            'PUT',
+            `/api/v1/messages/${channel}/${seq}/reactions/${encodeURIComponent(e)}`,
+            {
+              token: u.token,
+            },
+          ),
+        ),
+      ),
+    );
+    expect(results.map((r) => r.status)).to.deep.equal(Array(100).fill(200));
+    const final = await call<{ message: { reactions: Record<string, string[]>; version: number } }>(
+      url(b),
+      'GET',
+      `/api/v1/messages/${channel}/${seq}`,
+      { token: alice.token },
+    );
+    for (const e of emojis)
+      expect([...final.body.message.reactions[e]!].sort()).to.deep.equal(users.map((u) => u.id).sort());
+    expect(final.body.message.version).to.equal(101);
+  });
+
+  it('propagates edits and deletes to live clients and to clients resuming later', async () => {
+    const channel = await channelWith(stack.auth.url, alice, [bob, carol]);
+    const live = client(bob, b);
+    await live.open();
+    await live.subscribed(channel);
+    const sender = client(alice, a);
+    await sender.open();
+    const first = await sender.client.send(channel, 'first draft');
+    const second = await sender.client.send(channel, 'to be deleted');
+    // Carol reads both, then goes away.
+    const away = client(carol, a);
+    await away.open();
+    await away.subscribed(channel);
+    await eventually(
+      () => away.received(channel),
+      (l) => l.length === 2,
+    );
+    const lastSeq = away.client.lastSeq(channel);
+    const since = away.client.since(channel)!;
+    away.close();
+
+    const edit = await call(url(a), 'PATCH', `/api/v1/messages/${channel}/${first.seq}`, {
+      body: { body: 'final text' },
+      token: alice.token,
+    });
+    expect(edit.status).to.equal(200);
+    const notSender = await call<{ error: { code: string } }>(
+      url(a),
+      'PATCH',
+      `/api/v1/messages/${channel}/${first.seq}`,
+      {
+        body: { body: 'hijack' },
+        token: bob.token,
+      },
+    );
+    expect(notSender.status).to.equal(403);
+    expect(notSender.body.error.code).to.equal('MSG_NOT_SENDER');
+    const del = await call(url(b), 'DELETE', `/api/v1/messages/${channel}/${second.seq}`, {
+      token: alice.token,
+    });
+    expect(del.status).to.equal(200);
+
+    const updates = await eventually(
+      () => live.updates,
+      (u) => u.length >= 2,
+    );
+    const edited = updates.find((u) => u.seq === first.seq)!;
+    const deleted = updates.find((u) => u.seq === second.seq)!;
+    expect(edited.message.body).to.equal('final text');
+    expect(edited.message.editedAt).to.be.a('string');
+    expect(deleted.message.deletedAt).to.be.a('string');
+    expect(deleted.message.body).to.equal('');
+
+    // Carol comes back on the other instance with what she had: she gets the changes, not the messages again.
+    const back = client(carol, b);
+    await back.open();
+    back.client.subscribe(channel, { lastSeq, since });
+    const resumedUpdates = await eventually(
+      () => back.updates,
+      (u) => u.length >= 2,
+    );
+    expect(back.received(channel)).to.have.length(0);
+    expect(resumedUpdates.find((u) => u.seq === first.seq)!.message.body).to.equal('final text');
+    expect(resumedUpdates.find((u) => u.seq === second.seq)!.message.deletedAt).to.be.a('string');
+
+    // History shows the tombstone in place.
+    const history = await call<{ items: { seq: number; body: string; deletedAt: string | null }[] }>(
+      url(a),
+      'GET',
+      `/api/v1/messages?channelId=${channel}&after=0`,
+      { token: bob.token },
+    );
+    expect(history.body.items.map((m) => [m.seq, m.body, m.deletedAt !== null])).to.deep.equal([
+      [first.seq, 'final text', false],
+      [second.seq, '', true],
+    ]);
+  });
+
+  it('pages history by seq before and after', async () => {
+    const channel = await channelWith(stack.auth.url, alice, []);
+    for (let i = 1; i <= 7; i++) {
+      await call(url(a), 'POST', '/api/v1/messages', {
+        body: { channelId: channel, clientMessageId: `h${i}`, body: `m${i}` },
+        token: alice.token,
+      });
+    }
+    type Page = { items: { body: string }[]; prevBefore: number | null; nextAfter: number | null };
+    const get = (q: string) =>
+      call<Page>(url(b), 'GET', `/api/v1/messages?channelId=${channel}&${q}`, { token: alice.token });
+    const newest = await get('limit=3');
+    expect(newest.body.items.map((m) => m.body)).to.deep.equal(['m5', 'm6', 'm7']);
+    const older = await get(`limit=3&before=${newest.body.prevBefore}`);
+    expect(older.body.items.map((m) => m.body)).to.deep.equal(['m2', 'm3', 'm4']);
+    const oldest = await get(`limit=3&before=${older.body.prevBefore}`);
+    expect(oldest.body.items.map((m) => m.body)).to.deep.equal(['m1']);
+    expect(oldest.body.prevBefore).to.equal(null);
+    const forward = await get('limit=4&after=2');
+    expect(forward.body.items.map((m) => m.body)).to.deep.equal(['m3', 'm4', 'm5', 'm6']);
+  });
+
+  it('refuses subscribe and send to non-members and unknown channels, and upgrades without a valid token', async () => {
+    const privateChannel = await channelWith(stack.auth.url, alice, [], 'private');
+    const publicChannel = await channelWith(stack.auth.url, alice, []);
+    const raw = await RawSocket.open(url(a), carol.token);
+    sockets.push(raw);
+    const isError = (f: ServerFrame): f is ErrorFrame => f.type === 'error';
+    raw.send({ type: 'subscribe', channelId: publicChannel });
+    expect((await raw.next(isError)).code).to.equal('MSG_NOT_A_MEMBER');
+    raw.send({ type: 'subscribe', channelId: privateChannel });
+    expect(await raw.next((f) => isError(f) && f.channelId === privateChannel)).to.include({
+      code: 'MSG_CHANNEL_NOT_FOUND',
+    });
+    raw.send({ type: 'subscribe', channelId: randomUUID() });
+    await raw.next((f) => isError(f) && f.code === 'MSG_CHANNEL_NOT_FOUND' && f.channelId !== privateChannel);
+    raw.send({ type: 'send', channelId: publicChannel, clientMessageId: 'x1', body: 'hi' });
+    expect(await raw.next((f) => isError(f) && f.ref === 'x1')).to.include({
+      code: 'MSG_NOT_A_MEMBER',
+    });
+    const http = await call<{ error: { code: string } }>(
+      url(b),
+      'GET',
+      `/api/v1/messages?channelId=${publicChannel}`,
+      { token: carol.token },
+    );
+    expect(http.status).to.equal(403);
+
+    for (const token of [null, 'not-a-jwt', `${alice.token.slice(0, -4)}AAAA`]) {
+      const refused = await RawSocket.open(url(a), token).then(
+        () => 0,
+        (err: { status?: number }) => err.status ?? -1,
+      );
+      expect(refused).to.equal(401);
+    }
+    expect((await call(url(a), 'GET', `/api/v1/messages?channelId=${publicChannel}`)).status).to.equal(401);
+  });
+
+  it('hides a deleted channel and ends its subscriptions', async () => {
+    const channel = await channelWith(stack.auth.url, alice, [bob]);
+    const c = client(bob, b);
+    await c.open();
+    await c.subscribed(channel);
+    const ended = new Promise<string>((resolve) =>
+      c.client.on('unsubscribed', (_id, reason) => resolve(reason)),
+    );
+    expect(
+      (await call(stack.auth.url, 'DELETE', `/api/v1/channels/${channel}`, { token: alice.token })).status,
+    ).to.equal(204);
+    expect(await ended).to.equal('channel.deleted');
+    const history = await call<{ error: { code: string } }>(
+      url(a),
+      'GET',
+      `/api/v1/messages?channelId=${channel}`,
+      { token: alice.token },
+    );
+    expect(history.status).to.equal(404);
+    expect(history.body.error.code).to.equal('MSG_CHANNEL_NOT_FOUND');
+  });
+});

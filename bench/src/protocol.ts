@@ -1,0 +1,29 @@
+// Messages between the benchmark's orchestrator and its load-generator processes.
+export type System = 'message' | 'socketio' | 'wsrelay';
+
+export interface ClientSpec {
+  idx: number;
+  room: string;
+  token: string;
+  url: string;
+}
+
+export type ToWorker =
+  | { cmd: 'setup'; system: System; clients: ClientSpec[] }
+  | { cmd: 'run'; ratePerSec: number; durationMs: number; senders: number[] }
+  | { cmd: 'tally'; sent: Record<number, number>; roomOf: Record<number, string>; waitMs: number }
+  | { cmd: 'close' };
+
+export interface Tally {
+  latenciesMs: number[];
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+}
+
+export type FromWorker =
+  | { kind: 'ready'; failed: number }
+  | { kind: 'ran'; sent: Record<number, number>; acked: number; unacked: number }
+  | { kind: 'tally'; tally: Tally }
+  | { kind: 'closed' };

@@ -1,0 +1,214 @@
+// A load-generator process: opens its share of client connections, sends at its share of the rate
+// through each system's normal send path, and counts every delivery per (receiver, sender, n), so
+// lost and duplicated deliveries are exact.
+import { WebSocket } from 'ws';
+import { io, type Socket } from 'socket.io-client';
+import { ChatClient, type WebSocketConstructor } from '@chatcluster/message-sdk';
+import type { ClientSpec, FromWorker, System, Tally, ToWorker } from './protocol.js';
+
+interface Conn {
+  spec: ClientSpec;
+  send(body: string, id: string): Promise<boolean>;
+  close(): void;
+  /** sender idx -> n -> times received */
+  got: Map<number, Map<number, number>>;
+}
+
+let system: System = 'message';
+const conns: Conn[] = [];
+const latencies: number[] = [];
+let measuring = false;
+let lastDelivery = 0;
+
+const reply = (m: FromWorker) => process.send!(m);
+
+function onBody(conn: Conn, body: string): void {
+  const [s, n, at] = body.split(':');
+  const sender = Number(s);
+  const seq = Number(n);
+  let bySender = conn.got.get(sender);
+  if (!bySender) conn.got.set(sender, (bySender = new Map<number, number>()));
+  bySender.set(seq, (bySender.get(seq) ?? 0) + 1);
+  lastDelivery = Date.now();
+  if (measuring) latencies.push(Date.now() - Number(at));
+}
+
+async function open(spec: ClientSpec): Promise<Conn> {
+  const got = new Map<number, Map<number, number>>();
+  if (system === 'message') {
+    const client = new ChatClient({
+      url: spec.url,
+      token: spec.token,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
+    const conn: Conn = {
+      spec,
+      got,
+      send: (body, id) =>
+        client.send(spec.room, body, id).then(
+          () => true,
+          () => false,
+        ),
+      close: () => client.close(),
+    };
+    client.on('message', (e) => onBody(conn, e.message.body));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('subscribe timeout')), 60_000);
+      client.on('subscribed', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.on('open', () => client.subscribe(spec.room));
+      client.connect();
+    });
+    return conn;
+  }
+  if (system === 'socketio') {
+    const socket: Socket = io(spec.url, { transports: ['websocket'], reconnection: false });
+    const conn: Conn = {
+      spec,
+      got,
+      send: (body) => {
+        socket.emit('msg', spec.room, body);
+        return Promise.resolve(true);
+      },
+      close: () => socket.close(),
+    };
+    socket.on('msg', (body: string) => onBody(conn, body));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => {
+        socket.emit('join', spec.room);
+        resolve();
+      });
+      socket.once('connect_error', reject);
+    });
+    return conn;
+  }
+  const ws = new WebSocket(spec.url);
+  const conn: Conn = {
+    spec,
+    got,
+    send: (body) => {
+      ws.send(JSON.stringify({ room: spec.room, body }));
+      return Promise.resolve(true);
+    },
+    close: () => ws.terminate(),
+  };
+  ws.on('message', (data: Buffer) => onBody(conn, data.toString('utf8')));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => {
+      ws.send(JSON.stringify({ join: spec.room }));
+      resolve();
+    });
+    ws.once('error', reject);
+  });
+  return conn;
+}
+
+async function run(ratePerSec: number, durationMs: number, senders: number[]): Promise<void> {
+  const byIdx = new Map(conns.map((c) => [c.spec.idx, c]));
+  const mine = senders.map((i) => byIdx.get(i)!).filter(Boolean);
+  const sent: Record<number, number> = {};
+  const pending: Promise<boolean>[] = [];
+  const started = Date.now();
+  let issued = 0;
+  let rr = 0;
+  measuring = true;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const elapsed = Date.now() - started;
+      const due = Math.min(
+        Math.floor((elapsed / 1000) * ratePerSec),
+        Math.floor((durationMs / 1000) * ratePerSec),
+      );
+      while (issued < due) {
+        const c = mine[rr++ % mine.length]!;
+        const n = sent[c.spec.idx] ?? 0;
+        sent[c.spec.idx] = n + 1;
+        pending.push(c.send(`${c.spec.idx}:${n}:${Date.now()}`, `b${c.spec.idx}-${n}-${started}`));
+        issued++;
+      }
+      if (elapsed >= durationMs) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 5);
+  });
+  // Wait for acknowledgements (the message system only; the baselines resolve at once).
+  let acked = 0;
+  for (const p of pending) void p.then((ok) => ok && acked++);
+  const deadline = Date.now() + 20_000;
+  while (acked < pending.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  reply({ kind: 'ran', sent, acked, unacked: pending.length - acked });
+}
+
+async function tally(
+  sent: Record<number, number>,
+  roomOf: Record<number, string>,
+  waitMs: number,
+): Promise<Tally> {
+  const expectedFor = (c: Conn) =>
+    Object.entries(sent).reduce((sum, [idx, n]) => (roomOf[Number(idx)] === c.spec.room ? sum + n : sum), 0);
+  const receivedFor = (c: Conn) => [...c.got.values()].reduce((sum, m) => sum + m.size, 0);
+  const deadline = Date.now() + waitMs;
+  // Until everything expected arrived, or nothing arrived for 2 s, or the deadline.
+  while (
+    Date.now() < deadline &&
+    Date.now() - lastDelivery < 2_000 &&
+    conns.some((c) => receivedFor(c) < expectedFor(c))
+  ) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  measuring = false;
+  let expected = 0;
+  let received = 0;
+  let lost = 0;
+  let duplicated = 0;
+  for (const c of conns) {
+    for (const [idx, n] of Object.entries(sent)) {
+      if (roomOf[Number(idx)] !== c.spec.room) continue;
+      const counts = c.got.get(Number(idx));
+      for (let k = 0; k < n; k++) {
+        expected++;
+        const times = counts?.get(k) ?? 0;
+        if (times === 0) lost++;
+        else {
+          received++;
+          duplicated += times - 1;
+        }
+      }
+    }
+    c.got.clear();
+  }
+  const result = { latenciesMs: latencies.splice(0), expected, received, lost, duplicated };
+  return result;
+}
+
+process.on('message', (m: ToWorker) => {
+  void (async () => {
+    switch (m.cmd) {
+      case 'setup': {
+        system = m.system;
+        let failed = 0;
+        for (let i = 0; i < m.clients.length; i += 50) {
+          const opened = await Promise.allSettled(m.clients.slice(i, i + 50).map(open));
+          for (const o of opened)
+            if (o.status === 'fulfilled') conns.push(o.value);
+            else failed++;
+        }
+        reply({ kind: 'ready', failed });
+        return;
+      }
+      case 'run':
+        return run(m.ratePerSec, m.durationMs, m.senders);
+      case 'tally':
+        reply({ kind: 'tally', tally: await tally(m.sent, m.roomOf, m.waitMs) });
+        return;
+      case 'close':
+        for (const c of conns.splice(0)) c.close();
+        reply({ kind: 'closed' });
+        setTimeout(() => process.exit(0), 200);
+        return;
+    }
+  })();
+});
