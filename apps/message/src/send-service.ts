@@ -41,7 +41,9 @@ export class SendService {
       }
       batch.forEach((w, i) => {
         const result = results[i]!;
-        this.metrics.sends.inc({ outcome: result.ok ? (result.duplicate ? 'duplicate' : 'stored') : 'failed' });
+        this.metrics.sends.inc({
+          outcome: result.ok ? (result.duplicate ? 'duplicate' : 'stored') : 'failed',
+        });
         if (result.ok && !result.duplicate) this.relay.changed(result.doc);
         w.resolve(result);
       });

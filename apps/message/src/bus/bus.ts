@@ -171,7 +171,9 @@ export class Bus {
   /** Which of these changes (`receiptOf`) were published. */
   async receipted(keys: readonly string[]): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const scores = await this.options.guard.run('redis receipts', () => this.cmd.zmscore(OUTBOX_RECEIPTS, ...keys));
+    const scores = await this.options.guard.run('redis receipts', () =>
+      this.cmd.zmscore(OUTBOX_RECEIPTS, ...keys),
+    );
     return scores.map((score) => score !== null);
   }
 

@@ -98,7 +98,10 @@ export class OutboxRelay {
     }
     // Everything before the next watermark is published; the live edge is re-read for a while.
     const next =
-      stuckAt ?? (docs.length === sweepLimit ? docs[docs.length - 1]!.outboxAt!.getTime() : until - this.options.windowLagMs);
+      stuckAt ??
+      (docs.length === sweepLimit
+        ? docs[docs.length - 1]!.outboxAt!.getTime()
+        : until - this.options.windowLagMs);
     if (next > from) await this.options.store.advanceOutboxWatermark(next);
     await this.options.bus.forgetReceipts([], now - receiptTtlMs).catch(() => undefined);
   }

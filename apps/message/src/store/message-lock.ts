@@ -33,37 +33,6 @@ export class MessageLocks {
     return run;
   }
 
-  /**
-   * Takes whichever of `keys` are free right now (one insert), runs `fn` with them, releases them.
-   * For background work that can simply skip what is busy (the outbox clear).
-   */
-  async tryMany(keys: readonly string[], fn: (taken: Set<string>) => Promise<void>): Promise<void> {
-    const expiresAt = new Date(Date.now() + this.leaseMs);
-    let taken = new Set(keys);
-    try {
-      await this.guard.run('take locks', () =>
-        this.collection.insertMany(
-          keys.map((_id) => ({ _id, expiresAt })),
-          { ordered: false },
-        ),
-      );
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const failed = new Set(
-        ((err as { writeErrors?: { index: number }[] }).writeErrors ?? []).map((w) => w.index),
-      );
-      taken = new Set(keys.filter((_, i) => !failed.has(i)));
-    }
-    if (taken.size === 0) return;
-    try {
-      await fn(taken);
-    } finally {
-      await this.guard
-        .run('release locks', () => this.collection.deleteMany({ _id: { $in: [...taken] } }))
-        .catch(() => undefined);
-    }
-  }
-
   async #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.waitMs;
     for (let attempt = 0; ; attempt++) {

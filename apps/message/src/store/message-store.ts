@@ -171,7 +171,11 @@ export class MessageStore {
     await Promise.all(
       [...byShard].map(async ([shard, inc]) => {
         const doc = await this.guard.run('allocate seq', () =>
-          this.#counters.findOneAndUpdate({ _id: shard }, { $inc: inc }, { upsert: true, returnDocument: 'after' }),
+          this.#counters.findOneAndUpdate(
+            { _id: shard },
+            { $inc: inc },
+            { upsert: true, returnDocument: 'after' },
+          ),
         );
         for (const key of Object.keys(inc)) {
           const channelId = key.slice(2);
@@ -427,7 +431,11 @@ export class MessageStore {
 
   async advanceOutboxWatermark(at: number): Promise<void> {
     await this.background.run('advance watermark', () =>
-      this.#watermarks.updateOne({ _id: 'outbox:watermark' }, { $max: { at: new Date(at) } }, { upsert: true }),
+      this.#watermarks.updateOne(
+        { _id: 'outbox:watermark' },
+        { $max: { at: new Date(at) } },
+        { upsert: true },
+      ),
     );
   }
 
