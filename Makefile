@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 MOCHA := npx mocha
 
-.PHONY: help setup build lint format test test-unit test-harness test-slo test-auth dev clean  bench
+.PHONY: help setup build lint format test test-unit test-harness test-slo test-auth dev clean bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ lint: build ## typescript-eslint and prettier
 format: ## rewrite files with prettier
 	npx prettier --write .
 
-SUITES ?= unit harness slo auth operator message notification
+SUITES ?= unit harness slo auth message operator notification dev backup images
 
 test-unit: build ## unit tests (no external components)
 	@tools/test/run-suites.sh unit
@@ -48,3 +48,35 @@ clean: ## remove build output (the component cache in ~/.cache/chatcluster is ke
 
 bench: setup build ## message service vs Socket.IO 4 and a bare ws relay under the same load; one JSON line
 	node bench/dist/src/run.js
+
+# --- Container images and a kind cluster, for machines with Docker (not used by `make dev` or CI) ---
+.PHONY: images kind-up deploy
+IMAGE_REPOSITORY ?= ghcr.io/chatcluster
+# The chart's appVersion: the operator's default tag, and the version examples/ ChatClusters run.
+IMAGE_TAG ?= $(shell awk -F"'" '/^appVersion:/ {print $$2}' charts/chatcluster-operator/Chart.yaml)
+IMAGES := auth message notification operator
+KIND_CLUSTER ?= chatcluster
+KIND_CONTEXT := kind-$(KIND_CLUSTER)
+OPERATOR_NAMESPACE ?= chatcluster-system
+# kubectl and helm from PATH, else the ones `make setup` builds.
+KUBECTL ?= $(shell command -v kubectl || echo $(HOME)/.cache/chatcluster/bin/kubectl)
+HELM ?= $(shell command -v helm || echo $(HOME)/.cache/chatcluster/bin/helm)
+
+images: ## build the images of auth, message, notification and the operator (needs Docker)
+	@for image in $(IMAGES); do \
+	  dockerfile=apps/$$image/Dockerfile; [ $$image = operator ] && dockerfile=operator/Dockerfile; \
+	  echo "docker build -f $$dockerfile -t $(IMAGE_REPOSITORY)/$$image:$(IMAGE_TAG) ."; \
+	  docker build -f $$dockerfile -t $(IMAGE_REPOSITORY)/$$image:$(IMAGE_TAG) . || exit 1; \
+	done
+
+kind-up: ## create the kind cluster `chatcluster` (KIND_CLUSTER) unless it exists (needs Docker and kind)
+	@kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || kind create cluster --name $(KIND_CLUSTER) --wait 120s
+
+deploy: images kind-up ## load the images into kind, helm install the operator, apply data stores, Secrets and the sample ChatCluster
+	@for image in $(IMAGES); do kind load docker-image --name $(KIND_CLUSTER) $(IMAGE_REPOSITORY)/$$image:$(IMAGE_TAG) || exit 1; done
+	$(HELM) upgrade --install chatcluster-operator charts/chatcluster-operator --kube-context $(KIND_CONTEXT) \
+	  --namespace $(OPERATOR_NAMESPACE) --create-namespace \
+	  --set image.repository=$(IMAGE_REPOSITORY)/operator --set image.tag=$(IMAGE_TAG) --wait
+	$(KUBECTL) --context $(KIND_CONTEXT) apply -f examples/kind/datastores.yaml -f examples/secrets-local.yaml
+	$(KUBECTL) --context $(KIND_CONTEXT) apply -f examples/kind/chatcluster.yaml
+	$(KUBECTL) --context $(KIND_CONTEXT) wait chatcluster/chat --for=condition=Ready --timeout=300s

@@ -38,10 +38,9 @@ export function componentEnvironment(cluster: ChatCluster, component: ComponentN
     SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs(cluster)),
     FEATURE_FLAGS_FILE: `${FEATURE_FLAGS_DIR}/${FEATURE_FLAGS_KEY}`,
   };
-  if (component === 'auth' || component === 'message') {
-    env.JWT_ISSUER = spec.jwt.issuer;
-    env.JWT_AUDIENCE = spec.jwt.audience;
-  }
+  // Every component verifies or issues access tokens (notification's settings API verifies them too).
+  env.JWT_ISSUER = spec.jwt.issuer;
+  env.JWT_AUDIENCE = spec.jwt.audience;
   if (component === 'message' || component === 'notification') env.AUTH_URL = serviceUrl(cluster, 'auth');
   if (component === 'notification') {
     if (spec.notification.fcm) env.FCM_BASE_URL = spec.notification.fcm.baseUrl;

@@ -22,7 +22,12 @@ describe('configuration and feature-flag ConfigMaps', () => {
     expect(componentEnvironment(cluster, 'message')).to.include({
       AUTH_URL: 'http://prod-auth.chat.svc:8081',
     });
-    expect(componentEnvironment(cluster, 'notification')).to.not.have.property('JWT_ISSUER');
+    // notification requires them too (its settings API verifies access tokens).
+    expect(componentEnvironment(cluster, 'notification')).to.include({
+      JWT_ISSUER: 'https://chat.example.com',
+      JWT_AUDIENCE: 'chatcluster',
+      AUTH_URL: 'http://prod-auth.chat.svc:8081',
+    });
   });
 
   it('leaves the kit time to drain inside the grace period: grace - preStop - 5 s', () => {

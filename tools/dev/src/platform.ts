@@ -6,10 +6,13 @@ import {
   startPrometheus,
   startRedis,
 } from '@chatcluster/harness';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane } from './control-plane.js';
-import { startLocalService } from './local-service.js';
+import { startLocalWorkloads } from './local-workloads.js';
+import { startProviderSink } from './provider-sink.js';
 
 export interface RunningPlatform {
   /** [what, where] pairs to print. */
@@ -46,20 +49,18 @@ export async function startPlatform(progress: (line: string) => void): Promise<R
     started.push(postgres, redis, mongo);
     endpoints.push(['PostgreSQL', postgres.url], ['Redis', redis.url], ['MongoDB (FerretDB)', mongo.url]);
 
-    progress('starting the auth service');
-    const auth = await startLocalService('auth', {
-      POSTGRES_URL: postgres.url,
-      REDIS_URL: redis.url,
-      JWT_ISSUER: 'chatcluster-dev',
-      JWT_AUDIENCE: 'chatcluster',
-    });
-    started.push(auth);
-    endpoints.push(['auth API', `${auth.url}/api/v1`], ['auth log', auth.logFile]);
+    // FCM and SendGrid are answered by a local sink; the dev ChatCluster points notification at it.
+    const devDir = join(tmpdir(), 'chatcluster-dev');
+    mkdirSync(devDir, { recursive: true });
+    const sink = await startProviderSink(join(devDir, 'notifications-sent.log'));
+    started.push(sink);
+    endpoints.push(['notifications sent', sink.logFile]);
 
     progress('starting the local control plane (etcd + kube-apiserver) and the operator');
     const controlPlane = await startControlPlane(
       { postgres: postgres.url, mongodb: mongo.url, redis: redis.url },
       progress,
+      { providerSinkUrl: sink.url },
     );
     started.push(controlPlane);
     endpoints.push(
@@ -68,6 +69,13 @@ export async function startPlatform(progress: (line: string) => void): Promise<R
       ['operator', `${controlPlane.operator.url}/metrics`],
       ['operator log', controlPlane.operator.logFile],
     );
+
+    // auth, message and notification run as the operator declared them: the development runner
+    // starts each replica of their Rollouts/Deployments locally (no direct starts any more).
+    progress('starting the workloads the operator declared (development runner)');
+    const workloads = await startLocalWorkloads(controlPlane.kube, devDir, progress);
+    started.push(workloads);
+    endpoints.push(...workloads.endpoints);
 
     progress('starting Prometheus and Alertmanager');
     const alertmanager = await startAlertmanager({

@@ -28,7 +28,11 @@ describe('docs/runbooks', () => {
   }
 
   it('has no runbook for an alert that does not exist', () => {
-    const files = readdirSync(RUNBOOKS_DIR).filter((file) => file.endsWith('.md') && file !== 'README.md');
+    // Alert runbooks are named like the alert (PascalCase); procedures that no alert links to, such as
+    // backup-restore.md, are lower-case kebab-case and not checked here.
+    const files = readdirSync(RUNBOOKS_DIR).filter(
+      (file) => file.endsWith('.md') && file !== 'README.md' && !/^[a-z0-9-]+\.md$/.test(file),
+    );
     expect(
       files.map((file) => file.replace(/\.md$/, '')).filter((file) => !names.includes(file)),
     ).to.deep.equal([]);
