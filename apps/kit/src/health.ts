@@ -2,7 +2,11 @@
 // the ones that failed. Once shutdown begins, readiness fails at once so load balancers drain us.
 import { withTimeout } from './resilience/timeout.js';
 
-export type HealthCheck = (signal: AbortSignal) => Promise<void>;
+/**
+ * Rejects when the dependency is not usable. May resolve with a short note on a passing check (e.g.
+ * `disabled: not configured`), reported as its `detail`.
+ */
+export type HealthCheck = (signal: AbortSignal) => Promise<void | string>;
 
 export interface ReadinessCheck {
   name: string;
@@ -13,6 +17,8 @@ export interface ReadinessCheck {
 export interface CheckResult {
   ok: boolean;
   error?: string;
+  /** The note a passing check resolved with. */
+  detail?: string;
   durationMs: number;
 }
 
@@ -57,8 +63,8 @@ async function runCheck({ name, check, timeoutMs }: ReadinessCheck): Promise<[st
   const started = performance.now();
   const durationMs = () => Math.round(performance.now() - started);
   try {
-    await withTimeout(timeoutMs, check, { operation: `${name} check` });
-    return [name, { ok: true, durationMs: durationMs() }];
+    const detail = await withTimeout(timeoutMs, check, { operation: `${name} check` });
+    return [name, { ok: true, ...(typeof detail === 'string' ? { detail } : {}), durationMs: durationMs() }];
   } catch (err) {
     return [
       name,

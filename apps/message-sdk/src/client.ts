@@ -409,7 +409,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     if (ch.versions.size > maxVersionsKept) ch.versions.delete(ch.versions.keys().next().value!);
   }
 
-  /** Tells the server what was processed, at most every 100 ms. */
+  /** Tells the server what was processed, at most once a second (it only feeds a metric). */
   #scheduleAck(): void {
     if (this.#ackTimer) return;
     this.#ackTimer = setTimeout(() => {
@@ -417,7 +417,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       for (const [channelId, ch] of this.#channels) {
         if (ch.lastSeq > 0) this.#frame({ type: 'ack', channelId, seq: ch.lastSeq });
       }
-    }, 100);
+    }, 1_000);
   }
 
   #onError(frame: ErrorFrame): void {

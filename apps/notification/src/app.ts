@@ -5,17 +5,18 @@
 import { JwksVerifier, MembershipClient } from '@chatcluster/auth-client';
 import { createService, redisCheck, type CreateServiceOptions, type Service } from '@chatcluster/kit';
 import { Redis, type RedisOptions } from 'ioredis';
-import { notificationConfigSchema, type NotificationConfig } from './config.js';
+import { notificationConfigSchema, providerSettings, type NotificationConfig } from './config.js';
 import { DeadLetters } from './deadletter/dead-letters.js';
 import { DedupeStore } from './delivery/dedupe.js';
 import { GuardedProvider, type GuardedProviderOptions } from './delivery/guarded-provider.js';
 import { Planner } from './delivery/planner.js';
 import { EntryProcessor } from './delivery/processor.js';
 import { AuthMemberDirectory } from './directory/members.js';
-import type { ProviderName } from './events.js';
+import { providers as providerNames, type ProviderName } from './events.js';
 import { settingsRoutes } from './http/routes.js';
 import { notificationMetrics } from './metrics.js';
 import { FcmClient } from './providers/fcm.js';
+import type { ProviderClient } from './providers/provider.js';
 import { SendGridClient } from './providers/sendgrid.js';
 import { SettingsStore } from './settings/store.js';
 import { StreamConsumer } from './stream/consumer.js';
@@ -37,6 +38,7 @@ export interface NotificationApp {
   readonly service: Service<NotificationConfig>;
   readonly redis: Redis;
   readonly consumer: StreamConsumer;
+  /** The configured providers only; deliveries to the others are dead-lettered. */
   readonly providers: ReadonlyMap<ProviderName, GuardedProvider>;
   readonly deadLetters: DeadLetters;
   readonly settings: SettingsStore;
@@ -101,7 +103,7 @@ export async function startNotification(options: StartNotificationOptions = {}):
         callTimeoutMs: config.PROVIDER_CALL_TIMEOUT_MS,
         totalTimeoutMs: config.DELIVERY_TOTAL_TIMEOUT_MS,
         retries: config.PROVIDER_RETRIES,
-        backoff: { delaysMs: config.RETRY_DELAYS_MS, jitter: config.RETRY_JITTER },
+        backoff: { delaysMs: config.RETRY_DELAYS_MS, jitterRatio: config.RETRY_JITTER },
         retryAfterMaxMs: config.RETRY_AFTER_MAX_MS,
         breaker: {
           consecutiveFailures: config.BREAKER_CONSECUTIVE_FAILURES,
@@ -116,30 +118,31 @@ export async function startNotification(options: StartNotificationOptions = {}):
           queueTimeoutMs: config.PROVIDER_QUEUE_TIMEOUT_MS,
         },
       };
-      const providers = new Map<ProviderName, GuardedProvider>([
-        [
-          'fcm',
-          new GuardedProvider({
-            ...common,
-            client: new FcmClient({
-              baseUrl: config.FCM_BASE_URL,
-              projectId: config.FCM_PROJECT_ID,
-              accessToken: config.FCM_ACCESS_TOKEN,
-            }),
-          }),
-        ],
-        [
-          'sendgrid',
-          new GuardedProvider({
-            ...common,
-            client: new SendGridClient({
-              baseUrl: config.SENDGRID_BASE_URL,
-              apiKey: config.SENDGRID_API_KEY,
-              from: { email: config.SENDGRID_FROM_EMAIL, name: config.SENDGRID_FROM_NAME },
-            }),
-          }),
-        ],
-      ]);
+      // A provider without credentials is off: said once here, in readiness and in a gauge; its
+      // deliveries are dead-lettered as provider_not_configured (a replay sends them once it is on).
+      const setup = providerSettings(config);
+      const clients = new Map<ProviderName, ProviderClient>();
+      if (setup.fcm.enabled) clients.set('fcm', new FcmClient(setup.fcm.options));
+      if (setup.sendgrid.enabled) clients.set('sendgrid', new SendGridClient(setup.sendgrid.options));
+      const providers = new Map<ProviderName, GuardedProvider>();
+      for (const name of providerNames) {
+        const client = clients.get(name);
+        const setting = setup[name];
+        nm.providerEnabled.set({ provider: name }, client ? 1 : 0);
+        if (client) {
+          const provider = new GuardedProvider({ ...common, client });
+          providers.set(name, provider);
+          logger.info({ provider: name }, 'provider enabled');
+          // Never fails readiness: an open breaker is handled by waiting in the stream, not by restarts.
+          health.addCheck(name, () => Promise.resolve(`enabled, breaker ${provider.state}`), 100);
+        } else if (!setting.enabled) {
+          logger.warn(
+            { provider: name, reason: setting.reason },
+            'provider disabled: its deliveries are dead-lettered as provider_not_configured',
+          );
+          health.addCheck(name, () => Promise.resolve(`disabled: ${setting.reason}`), 100);
+        }
+      }
 
       const streams = { stream: config.NOTIFY_STREAM, deadStream: config.NOTIFY_DEAD_STREAM };
       const deadLetters = new DeadLetters(redis, streams);

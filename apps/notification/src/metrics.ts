@@ -26,6 +26,8 @@ export interface NotificationMetrics {
   readonly streamPending: Gauge;
   /** Age of the oldest entry not yet acknowledged (0 when none). */
   readonly streamOldestPendingSeconds: Gauge;
+  /** 1 when the provider is configured, 0 when it is off (its deliveries are dead-lettered). */
+  readonly providerEnabled: Gauge<'provider'>;
 }
 
 export function notificationMetrics(metrics: Metrics): NotificationMetrics {
@@ -59,6 +61,11 @@ export function notificationMetrics(metrics: Metrics): NotificationMetrics {
       'stream_oldest_pending_seconds',
       'Age of the oldest chat:notify entry not yet acknowledged.',
       [],
+    ),
+    providerEnabled: metrics.gauge(
+      'provider_enabled',
+      'Whether the provider is configured (1) or off (0, its deliveries are dead-lettered).',
+      ['provider'],
     ),
   };
   // The SLI's counters exist from the start, or an idle service looks absent to the SLO alerts.

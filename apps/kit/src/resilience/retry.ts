@@ -1,15 +1,19 @@
-// Retries with exponential backoff and full jitter, for idempotent operations only: retrying a
-// non-idempotent call (a POST without an idempotency key) can repeat its side effect.
+// Retries with exponential backoff and full jitter (or an explicit schedule of delays), for idempotent
+// operations only: retrying a non-idempotent call (a POST without an idempotency key) can repeat its
+// side effect.
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 
-export interface RetryOptions {
+interface RetryCommonOptions {
   /** Must be `true`: the caller vouches that repeating the operation is safe. */
   idempotent: true;
   /** Total tries, the first included (>= 1). */
   attempts: number;
-  baseDelayMs: number;
+  /**
+   * The longest wait: caps the exponential backoff, and a wait the error asks for (Retry-After)
+   * beyond it gives up instead. An explicit `delaysMs` schedule is not capped by it.
+   */
   maxDelayMs: number;
   /** Names the operation in `<prefix>_retry_attempts_total{operation}`. */
   operation: string;
@@ -23,6 +27,30 @@ export interface RetryOptions {
   /** Backoff sleep; must reject when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+/** Exponential backoff with full jitter: `random() * min(maxDelayMs, baseDelayMs * 2^(n-1))`. */
+interface ExponentialBackoffOptions {
+  baseDelayMs: number;
+  delaysMs?: undefined;
+  jitterRatio?: undefined;
+}
+
+/**
+ * An explicit schedule: the wait after failed attempt n is `delaysMs[n-1]` (the last one repeats),
+ * spread uniformly over ±`jitterRatio` of itself.
+ */
+interface ScheduledBackoffOptions {
+  /** Waits in ms before the 1st, 2nd, … retry; non-empty, each >= 0. */
+  delaysMs: readonly number[];
+  /** 0-1, default 0.2: a 1000 ms delay becomes 800-1200 ms. 0 waits exactly the schedule. */
+  jitterRatio?: number;
+  baseDelayMs?: undefined;
+}
+
+export type RetryOptions = RetryCommonOptions & (ExponentialBackoffOptions | ScheduledBackoffOptions);
+
+/** The default `jitterRatio` of a `delaysMs` schedule. */
+export const DEFAULT_RETRY_JITTER_RATIO = 0.2;
 
 /** How an attempt ended, the `outcome` label. */
 export type RetryOutcome =
@@ -57,10 +85,33 @@ async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   }
 }
 
+/** The wait after failed attempt n (>= 1), given a draw of random(); checks the options. */
+function backoffOf(options: RetryOptions): (attempt: number, draw: number) => number {
+  const fail = (problem: string) => new TypeError(`retry(${options.operation}): ${problem}`);
+  if (options.delaysMs === undefined) {
+    const { baseDelayMs, maxDelayMs } = options;
+    if (typeof baseDelayMs !== 'number') throw fail('baseDelayMs or delaysMs is required');
+    return (attempt, draw) => draw * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+  }
+  const { delaysMs } = options;
+  const ratio = options.jitterRatio ?? DEFAULT_RETRY_JITTER_RATIO;
+  if (options.baseDelayMs !== undefined) throw fail('baseDelayMs and delaysMs exclude each other');
+  if (delaysMs.length === 0 || !delaysMs.every((ms) => Number.isFinite(ms) && ms >= 0)) {
+    throw fail('delaysMs must be a non-empty list of delays >= 0');
+  }
+  if (!(ratio >= 0 && ratio <= 1)) throw fail('jitterRatio must be 0-1');
+  const schedule = [...delaysMs];
+  return (attempt, draw) => {
+    const delay = schedule[Math.min(attempt, schedule.length) - 1]!;
+    return delay + delay * ratio * (2 * draw - 1);
+  };
+}
+
 /**
  * Calls `fn` until it succeeds, the error is not retryable, attempts run out or `signal` aborts.
- * The wait after failed attempt n is `random() * min(maxDelayMs, baseDelayMs * 2^(n-1))`, unless the
- * error asks for a specific wait; a wait longer than maxDelayMs gives up instead.
+ * The wait after failed attempt n is `random() * min(maxDelayMs, baseDelayMs * 2^(n-1))`, or with
+ * `delaysMs` the n-th delay (the last one repeats) ± `jitterRatio` of it, unless the error asks for a
+ * specific wait; a requested wait longer than maxDelayMs gives up instead.
  */
 export async function retry<T>(
   fn: (attempt: number, signal: AbortSignal | undefined) => Promise<T>,
@@ -74,7 +125,8 @@ export async function retry<T>(
   if (!Number.isInteger(options.attempts) || options.attempts < 1) {
     throw new TypeError(`retry(${options.operation}): attempts must be an integer >= 1`);
   }
-  const { signal, attempts, baseDelayMs, maxDelayMs } = options;
+  const backoff = backoffOf(options);
+  const { signal, attempts, maxDelayMs } = options;
   const retryable = options.retryable ?? isTransient;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? abortableSleep;
@@ -103,8 +155,7 @@ export async function retry<T>(
       const outcome = outcomeOf(err, attempt);
       count(outcome);
       if (outcome !== 'retry') throw err;
-      const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-      await sleep(requestedDelayMs(err) ?? backoff, signal);
+      await sleep(requestedDelayMs(err) ?? backoff(attempt, random()), signal);
     }
   }
 }

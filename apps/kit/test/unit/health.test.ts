@@ -13,6 +13,16 @@ describe('Health', () => {
     expect(report.checks.postgres!.durationMs).to.be.a('number');
   });
 
+  it('reports the note a passing check resolves with as its detail, without failing readiness', async () => {
+    const health = new Health()
+      .addCheck('sendgrid', () => Promise.resolve('disabled: SENDGRID_API_KEY not set'), 1000)
+      .addCheck('redis', () => Promise.resolve(), 1000);
+    const report = await health.readiness();
+    expect(report.status).to.equal('ok');
+    expect(report.checks.sendgrid).to.include({ ok: true, detail: 'disabled: SENDGRID_API_KEY not set' });
+    expect(report.checks.redis).to.not.have.property('detail');
+  });
+
   it('is unavailable and names the failing dependency', async () => {
     const health = new Health()
       .addCheck('postgres', () => Promise.resolve(), 1000)

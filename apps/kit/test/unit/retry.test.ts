@@ -14,7 +14,7 @@ function flaky(failures: number, error: () => Error = () => new Error('ECONNRESE
 describe('retry', () => {
   let sleeps: number[];
   let metrics: Metrics;
-  let options: RetryOptions;
+  let options: RetryOptions & { baseDelayMs: number };
 
   beforeEach(() => {
     sleeps = [];
@@ -54,6 +54,98 @@ describe('retry', () => {
     const { fn } = flaky(4);
     await retry(fn, { ...options, maxDelayMs: 300, random: () => draws.shift()! });
     expect(sleeps).to.deep.equal([0, 0.25 * 200, 0.999 * 300, (1 - Number.EPSILON) * 300]);
+  });
+
+  describe('with an explicit delaysMs schedule', () => {
+    const scheduled = (
+      draw: () => number,
+      extra: Partial<{ jitterRatio: number; maxDelayMs: number }> = {},
+    ) => {
+      const { baseDelayMs: _exponential, ...common } = options;
+      return { ...common, ...extra, delaysMs: [1000, 5000, 15_000], random: draw };
+    };
+
+    it('waits each delay of the schedule in turn, repeating the last one', async () => {
+      const { fn, attempts } = flaky(4);
+      expect(
+        await retry(
+          fn,
+          scheduled(() => 0.5),
+        ),
+      ).to.equal('ok');
+      expect(attempts).to.deep.equal([1, 2, 3, 4, 5]);
+      // random() = 0.5 is the middle of the jitter: the schedule itself, not capped by maxDelayMs (1000).
+      expect(sleeps).to.deep.equal([1000, 5000, 15_000, 15_000]);
+      expect(await countOf('retry')).to.equal(4);
+    });
+
+    it('jitters each delay by ±20 % by default, or by jitterRatio', async () => {
+      const draws = [0, 0.75, 1 - Number.EPSILON];
+      await retry(
+        flaky(3).fn,
+        scheduled(() => draws.shift()!),
+      );
+      expect(sleeps[0]).to.equal(800);
+      expect(sleeps[1]).to.equal(5500);
+      expect(sleeps[2]).to.be.closeTo(18_000, 1e-6);
+
+      sleeps = [];
+      const wide = [0, 1 - Number.EPSILON];
+      await retry(
+        flaky(2).fn,
+        scheduled(() => wide.shift()!, { jitterRatio: 0.5 }),
+      );
+      expect(sleeps[0]).to.equal(500);
+      expect(sleeps[1]).to.be.closeTo(7500, 1e-6);
+
+      sleeps = [];
+      await retry(flaky(3).fn, scheduled(Math.random, { jitterRatio: 0 }));
+      expect(sleeps).to.deep.equal([1000, 5000, 15_000]);
+    });
+
+    it('still waits what the error asks for, and gives up when that exceeds maxDelayMs', async () => {
+      const errors = [Object.assign(new Error('429'), { retryAfterMs: 750 }), new Error('ECONNRESET')];
+      await retry(
+        flaky(2, () => errors.shift()!).fn,
+        scheduled(() => 0.5),
+      );
+      expect(sleeps).to.deep.equal([750, 5000]);
+
+      const tooLong = flaky(1, () => Object.assign(new Error('429'), { retryAfterMs: 20_000 }));
+      await retry(
+        tooLong.fn,
+        scheduled(() => 0.5, { maxDelayMs: 15_000 }),
+      ).catch(() => undefined);
+      expect(tooLong.attempts).to.have.length(1);
+      expect(await countOf('retry_after_too_long')).to.equal(1);
+    });
+
+    it('refuses an empty or negative schedule, a jitterRatio outside 0-1, and mixing it with baseDelayMs', async () => {
+      const refused = async (bad: object) => {
+        const { fn, attempts } = flaky(0);
+        const error = await retry(fn, { ...scheduled(() => 0.5), ...bad }).catch((err: unknown) => err);
+        expect(attempts).to.be.empty;
+        return error;
+      };
+      expect(await refused({ delaysMs: [] }))
+        .to.be.instanceOf(TypeError)
+        .with.property('message')
+        .match(/delaysMs/);
+      expect(await refused({ delaysMs: [100, -1] })).to.be.instanceOf(TypeError);
+      expect(await refused({ delaysMs: [Number.NaN] })).to.be.instanceOf(TypeError);
+      expect(await refused({ jitterRatio: 1.5 }))
+        .to.be.instanceOf(TypeError)
+        .with.property('message')
+        .match(/jitterRatio/);
+      expect(await refused({ jitterRatio: Number.NaN })).to.be.instanceOf(TypeError);
+      expect(await refused({ baseDelayMs: 100 }))
+        .to.be.instanceOf(TypeError)
+        .with.property('message')
+        .match(/exclude/);
+      // @ts-expect-error a schedule and an exponential base exclude each other by type too
+      const both: RetryOptions = { ...scheduled(() => 0.5), baseDelayMs: 100 };
+      expect(both.delaysMs).to.have.length(3);
+    });
   });
 
   it('gives up after the last attempt with the last error', async () => {

@@ -7,7 +7,6 @@ import {
   CHANNEL_EVENTS,
   eventsChannel,
   eventsPrefix,
-  NOTIFY_MAXLEN,
   NOTIFY_STREAM,
   OUTBOX_RECEIPTS,
   recentKey,
@@ -135,9 +134,6 @@ export class Bus {
       if (event.type === 'message.created' && event.version === 1) {
         multi.xadd(
           NOTIFY_STREAM,
-          'MAXLEN',
-          '~',
-          NOTIFY_MAXLEN,
           '*',
           'type',
           'message.created',

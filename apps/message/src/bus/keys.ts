@@ -5,7 +5,5 @@ export const presenceKey = (userId: string): string => `chat:presence:${userId}`
 export const recentKey = (channelId: string): string => `chat:recent:${channelId}`;
 export const NOTIFY_STREAM = 'chat:notify';
 export const CHANNEL_EVENTS = 'chat:channel-events';
-/** Bound on chat:notify (approximate trim), so a stopped notification service cannot fill Redis. */
-export const NOTIFY_MAXLEN = 1_000_000;
 /** Sorted set of published changes (`messageId:version` → time): the relay's receipts, read by the sweeper. */
 export const OUTBOX_RECEIPTS = 'chat:outbox:published';

@@ -76,12 +76,14 @@ export class OutboxRelay {
     const until = now - this.options.sweepIntervalMs;
     const from = await this.options.store.outboxWatermark();
     const docs = await this.options.store.markedBetween(new Date(from), new Date(until), sweepLimit);
-    const waiting: MessageDoc[] = [];
+    const unreceipted: string[] = [];
     for (let i = 0; i < docs.length; i += 1_000) {
       const chunk = docs.slice(i, i + 1_000);
       const receipted = await this.options.bus.receipted(chunk.map((d) => receiptOf(d._id, d.version)));
-      chunk.forEach((d, k) => !receipted[k] && waiting.push(d));
+      chunk.forEach((d, k) => !receipted[k] && unreceipted.push(d._id));
     }
+    // Only the few that need republishing are read whole (ordered by their marker, as listed).
+    const waiting = await this.options.store.byIds(unreceipted);
     const oldest = waiting[0]?.outboxAt;
     this.options.metrics.outboxPending.set(waiting.length);
     this.options.metrics.outboxOldest.set(oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0);

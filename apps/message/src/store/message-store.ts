@@ -409,16 +409,34 @@ export class MessageStore {
     });
   }
 
-  /** Changes marked in [from, to], oldest first: the sweeper's window. */
-  markedBetween(from: Date, to: Date, limit: number): Promise<MessageDoc[]> {
+  /** Changes marked in [from, to], oldest first (id, version and marker only): the sweeper's window. */
+  markedBetween(
+    from: Date,
+    to: Date,
+    limit: number,
+  ): Promise<Pick<MessageDoc, '_id' | 'version' | 'outboxAt'>[]> {
     return this.background.run('read outbox', () =>
       this.models.messages
         .find({ outboxAt: { $gte: from, $lte: to } })
+        .select({ _id: 1, version: 1, outboxAt: 1 })
         .sort({ outboxAt: 1 })
         .limit(limit)
+        .lean<Pick<MessageDoc, '_id' | 'version' | 'outboxAt'>[]>()
+        .exec(),
+    );
+  }
+
+  /** Whole documents by id, in the order given (missing ones left out). */
+  async byIds(ids: readonly string[]): Promise<MessageDoc[]> {
+    if (ids.length === 0) return [];
+    const docs = await this.background.run('read by ids', () =>
+      this.models.messages
+        .find({ _id: { $in: ids } })
         .lean<MessageDoc[]>()
         .exec(),
     );
+    const byId = new Map(docs.map((d) => [d._id, d]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   /** Where the sweepers' window starts (shared by every instance; 0 before the first sweep). */

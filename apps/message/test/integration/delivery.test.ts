@@ -2,6 +2,7 @@
 // under concurrency, edits and deletes to live and resuming clients, membership checks.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { call, channelWith, eventually, signup, type TestUser } from '../support/api.js';
 import { RawSocket, RecordingClient } from '../support/clients.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -298,5 +299,144 @@ describe('message: delivery across instances', function () {
     );
     expect(history.status).to.equal(404);
     expect(history.body.error.code).to.equal('MSG_CHANNEL_NOT_FOUND');
+  });
+
+  it('writes one chat:notify entry per created message with the contract fields', async () => {
+    const channel = await channelWith(stack.auth.url, alice, [bob]);
+    const sent = await call<{ message: { id: string; seq: number; createdAt: string } }>(
+      url(a),
+      'POST',
+      '/api/v1/messages',
+      {
+        body: { channelId: channel, clientMessageId: 'notify-1', body: 'x'.repeat(200) },
+        token: alice.token,
+      },
+    );
+    const redis = new Redis(stack.redis.url);
+    try {
+      const entries = await eventually(
+        async () =>
+          (await redis.xrange('chat:notify', '-', '+')).filter(([, f]) => f.includes(sent.body.message.id)),
+        (e) => e.length >= 1,
+      );
+      expect(entries).to.have.length(1);
+      const fields = Object.fromEntries(
+        entries[0]![1].flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]!]] : [])),
+      ) as Record<string, string>;
+      expect(fields).to.deep.equal({
+        type: 'message.created',
+        messageId: sent.body.message.id,
+        channelId: channel,
+        seq: String(sent.body.message.seq),
+        senderId: alice.id,
+        preview: 'x'.repeat(140),
+        createdAt: sent.body.message.createdAt,
+      });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('registers presence (user -> instance) while connected and removes it after the last connection', async () => {
+    const redis = new Redis(stack.redis.url);
+    try {
+      const c = client(carol, b);
+      await c.open();
+      expect(
+        await eventually(
+          () => redis.get(`chat:presence:${carol.id}`),
+          (v) => v !== null,
+        ),
+      ).to.equal('message-2');
+      expect(await redis.ttl(`chat:presence:${carol.id}`)).to.be.within(1, 90);
+      c.close();
+      expect(
+        await eventually(
+          () => redis.get(`chat:presence:${carol.id}`),
+          (v) => v === null,
+        ),
+      ).to.equal(null);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('exports the metrics the SLOs read, under their contract names', async () => {
+    // One delivery on instance a, acknowledged by the client, then the connection closes.
+    const channel = await channelWith(stack.auth.url, alice, []);
+    const c = client(alice, a);
+    await c.open();
+    await c.subscribed(channel);
+    await c.client.send(channel, 'measured');
+    await eventually(
+      () => c.received(channel).length,
+      (n) => n === 1,
+    );
+    await new Promise((r) => setTimeout(r, 1_300)); // the SDK acknowledges deliveries once a second
+    c.close();
+    expect(
+      (await call(url(a), 'GET', `/api/v1/messages?channelId=${channel}`, { token: alice.token })).status,
+    ).to.equal(200);
+    const text = await eventually(
+      async () => (await fetch(`${url(a)}/metrics`)).text(),
+      (t) => t.includes('chat_message_ws_connections_closed_total{reason="client"}'),
+    );
+    for (const name of [
+      'chat_message_delivery_latency_seconds_bucket{le="0.2"}',
+      'chat_message_delivery_latency_seconds_bucket{le="0.3"}',
+      'chat_message_delivery_latency_seconds_bucket{le="0.5"}',
+      'chat_message_ws_connections ',
+      'chat_message_ws_connections_opened_total ',
+      'chat_message_ws_connections_closed_total{reason=',
+      'chat_message_deliveries_total ',
+      'chat_message_client_acked_deliveries_total ',
+      'chat_message_outbox_pending ',
+      'chat_message_outbox_oldest_pending_seconds ',
+      'chat_message_http_requests_total{',
+      'chat_message_circuit_breaker_state{breaker="mongodb"}',
+      'chat_message_circuit_breaker_state{breaker="redis"}',
+    ]) {
+      expect(text, name).to.include(name);
+    }
+    // Deliveries happened in the tests above, and clients acknowledged them.
+    const value = (metric: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${metric} `))!
+          .split(' ')[1],
+      );
+    expect(value('chat_message_deliveries_total')).to.be.greaterThan(0);
+    expect(value('chat_message_client_acked_deliveries_total')).to.be.greaterThan(0);
+  });
+
+  it('purges tombstones older than PURGE_AFTER_DAYS', async () => {
+    const channel = await channelWith(stack.auth.url, alice, []);
+    const sent = await call<{ message: { seq: number } }>(url(a), 'POST', '/api/v1/messages', {
+      body: { channelId: channel, clientMessageId: 'purge-me', body: 'soon gone' },
+      token: alice.token,
+    });
+    const kept = await call<{ message: { seq: number } }>(url(a), 'POST', '/api/v1/messages', {
+      body: { channelId: channel, clientMessageId: 'keep-me', body: 'stays' },
+      token: alice.token,
+    });
+    await call(url(a), 'DELETE', `/api/v1/messages/${channel}/${sent.body.message.seq}`, {
+      token: alice.token,
+    });
+    // An instance whose purge keeps no tombstone at all, running every 300 ms.
+    const purger = await stack.startInstance('purger', { PURGE_AFTER_DAYS: '0', PURGE_INTERVAL_MS: '300' });
+    try {
+      const history = await eventually(
+        () =>
+          call<{ items: { seq: number }[] }>(url(a), 'GET', `/api/v1/messages?channelId=${channel}`, {
+            token: alice.token,
+          }),
+        (r) => r.body.items.length === 1,
+      );
+      expect(history.body.items.map((m) => m.seq)).to.deep.equal([kept.body.message.seq]);
+    } finally {
+      purger.kill('SIGTERM');
+      await purger.exited;
+    }
   });
 });

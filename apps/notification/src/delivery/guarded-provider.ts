@@ -1,7 +1,8 @@
 // One provider behind its own resilience: a bulkhead bounds its in-flight calls, a breaker stops
 // calling it while it fails, every call has a deadline, the whole try has a deadline, and retryable
-// failures are retried on the backoff schedule. The answer says how the try ended: sent, deferred
-// (wait in the stream), rejected (dead-letter) or exhausted (the processor counts tries).
+// failures are retried on the backoff schedule (kit retry() with delaysMs). The answer says how the
+// try ended: sent, deferred (wait in the stream), rejected (dead-letter) or exhausted (the processor
+// counts tries).
 import {
   Bulkhead,
   createBreaker,
@@ -16,7 +17,6 @@ import type { ProviderName } from '../events.js';
 import type { NotificationMetrics } from '../metrics.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Notification, ProviderClient } from '../providers/provider.js';
-import { backoffDelay, sleep, type BackoffSchedule } from './backoff.js';
 import { linkedSignal } from './linked-signal.js';
 
 /** One provider call, as kept in a dead letter's attempt history. */
@@ -84,7 +84,8 @@ export interface GuardedProviderOptions {
   readonly callTimeoutMs: number;
   readonly totalTimeoutMs: number;
   readonly retries: number;
-  readonly backoff: BackoffSchedule;
+  /** Wait before retry n: delaysMs[n-1] (the last repeats) ± jitterRatio of it (kit retry()). */
+  readonly backoff: { readonly delaysMs: readonly number[]; readonly jitterRatio: number };
   /** A Retry-After beyond this defers the delivery instead of sleeping. */
   readonly retryAfterMaxMs: number;
   readonly breaker: Omit<BreakerOptions, 'isFailure' | 'timeout'>;
@@ -154,8 +155,6 @@ export class GuardedProvider {
     const { options } = this;
     const attempts: AttemptRecord[] = [];
     if (Date.now() < this.#pausedUntil) return { kind: 'deferred', reason: 'rate_limited', attempts };
-    let lastError: unknown;
-    let lastAttempt = 0;
     let totalExpired = false;
     // Once a call timed out or lost its connection, it may have gone out: the delivery stays "calling".
     let outcomeUnknown = false;
@@ -170,7 +169,6 @@ export class GuardedProvider {
           const retrySignal = linkedSignal(totalSignal, signals.stop);
           return retry(
             async (attempt) => {
-              lastAttempt = attempt;
               const at = new Date().toISOString();
               const started = performance.now();
               let called = false;
@@ -187,7 +185,6 @@ export class GuardedProvider {
                 attempts.push({ attempt, at, durationMs: elapsed(started), outcome: 'sent' });
                 return id;
               } catch (err) {
-                lastError = err;
                 const answered = err instanceof ProviderError && err.status !== undefined;
                 if (called && !answered && !isAppError(err, 'CIRCUIT_OPEN')) outcomeUnknown = true;
                 // Best effort: left at `calling`, a crash would only make the outcome look unknown.
@@ -207,18 +204,14 @@ export class GuardedProvider {
             {
               idempotent: true,
               attempts: options.retries + 1,
-              baseDelayMs: options.backoff.delaysMs[0] ?? 0,
+              delaysMs: options.backoff.delaysMs,
+              jitterRatio: options.backoff.jitterRatio,
+              // Only bounds a Retry-After slept in-process (longer ones defer the delivery, #classify).
               maxDelayMs: options.retryAfterMaxMs,
               operation: `${this.name}.send`,
               retryable: isRetryable,
               signal: retrySignal.signal,
               metrics: options.kitMetrics,
-              // kit retry passes the error's Retry-After when it has one; otherwise use our schedule.
-              sleep: (ms, signal) =>
-                sleep(
-                  retryAfterOf(lastError) !== undefined ? ms : backoffDelay(lastAttempt, options.backoff),
-                  signal,
-                ),
             },
           ).finally(() => {
             callParent.dispose();

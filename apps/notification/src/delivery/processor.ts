@@ -36,6 +36,7 @@ interface PendingPlan {
 export interface EntryProcessorOptions {
   readonly planner: Planner;
   readonly dedupe: DedupeStore;
+  /** The configured providers; a delivery to any other is dead-lettered as provider_not_configured. */
   readonly providers: ReadonlyMap<ProviderName, GuardedProvider>;
   readonly deadLetters: DeadLetters;
   readonly settings: Pick<SettingsStore, 'removeToken'>;
@@ -133,11 +134,11 @@ export class EntryProcessor {
   ): Promise<DeliveryResult> {
     const { dedupe, metrics, logger } = this.options;
     const d = open.delivery;
-    const provider = this.options.providers.get(d.provider)!;
+    const provider = this.options.providers.get(d.provider);
     const labels = { provider: d.provider };
     const later: DeliveryResult = { done: false, next: open };
     // Breaker open or provider paused: nothing would be called, so skip the lease round trip.
-    if (!provider.accepting) {
+    if (provider && !provider.accepting) {
       metrics.failed.inc(labels);
       return later;
     }
@@ -171,6 +172,20 @@ export class EntryProcessor {
         break;
       case 'acquired':
         break;
+    }
+    if (!provider) {
+      // Not dropped: the dead letter keeps it for a replay once the provider is configured.
+      const error = `${d.provider} is not configured in this service (its credentials are not set)`;
+      return this.#deadLetter(
+        entryId,
+        plan,
+        open,
+        lease,
+        'provider_not_configured',
+        error,
+        undefined,
+        open.attempts,
+      );
     }
 
     const outcome = await provider.send(

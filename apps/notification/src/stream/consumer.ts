@@ -250,7 +250,7 @@ export class StreamConsumer {
   async #handle(id: string, flat: string[] | null): Promise<void> {
     const { redis, stream, group, processor, logger } = this.options;
     if (flat === null) {
-      // Deleted while pending (trimmed by a producer's MAXLEN): nothing left to send.
+      // Deleted while pending (trimmed by someone else, e.g. a producer's MAXLEN): nothing left to send.
       logger.error({ id }, 'pending chat:notify entry was deleted before it was processed');
       this.options.onLost?.([id]);
       await redis.xack(stream, group, id).catch(() => undefined);

@@ -1,20 +1,30 @@
-import { loadConfig } from '@chatcluster/kit';
+import { ConfigError, loadConfig } from '@chatcluster/kit';
 import { expect } from 'chai';
-import { notificationConfigSchema } from '../../src/config.js';
+import { notificationConfigSchema, providerSettings } from '../../src/config.js';
 
 const required = {
   REDIS_URL: 'redis://127.0.0.1:6379',
   AUTH_URL: 'http://auth:8081',
   JWT_ISSUER: 'i',
   JWT_AUDIENCE: 'a',
-  FCM_PROJECT_ID: 'p',
-  FCM_ACCESS_TOKEN: 't',
-  SENDGRID_API_KEY: 'k',
 };
+const fcm = { FCM_PROJECT_ID: 'p', FCM_ACCESS_TOKEN: 'ya29.secret-token' };
+const sendgrid = { SENDGRID_API_KEY: 'SG.secret-key' };
+
+/** The one-line ConfigError loadConfig throws for `env`. */
+function configError(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(notificationConfigSchema, env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
 
 describe('notification configuration', () => {
   it('defaults to the contract: port 8083, 5 s calls, 20 s total, 3 retries around 1/5/15 s, 24 h retention', () => {
-    const config = loadConfig(notificationConfigSchema, required);
+    const config = loadConfig(notificationConfigSchema, { ...required, ...fcm, ...sendgrid });
     expect(config.PORT).to.equal(8083);
     expect(config.PROVIDER_CALL_TIMEOUT_MS).to.equal(5000);
     expect(config.DELIVERY_TOTAL_TIMEOUT_MS).to.equal(20_000);
@@ -46,8 +56,73 @@ describe('notification configuration', () => {
     expect(() =>
       loadConfig(notificationConfigSchema, { ...required, RESEND_UNKNOWN_OUTCOME: 'pigeon' }),
     ).to.throw(/RESEND_UNKNOWN_OUTCOME/);
-    expect(() => loadConfig(notificationConfigSchema, { ...required, FCM_ACCESS_TOKEN: undefined })).to.throw(
-      /FCM_ACCESS_TOKEN: required/,
-    );
+  });
+
+  describe('providers', () => {
+    it('starts with no provider configured, each off with the variables it lacks', () => {
+      const setup = providerSettings(loadConfig(notificationConfigSchema, required));
+      expect(setup.fcm).to.deep.equal({
+        enabled: false,
+        reason: 'FCM_PROJECT_ID and FCM_ACCESS_TOKEN not set',
+      });
+      expect(setup.sendgrid).to.deep.equal({ enabled: false, reason: 'SENDGRID_API_KEY not set' });
+    });
+
+    it('enables a provider by its credentials alone, with the default URL and sender', () => {
+      const onlyFcm = providerSettings(loadConfig(notificationConfigSchema, { ...required, ...fcm }));
+      expect(onlyFcm.fcm).to.deep.equal({
+        enabled: true,
+        options: { baseUrl: 'https://fcm.googleapis.com', projectId: 'p', accessToken: 'ya29.secret-token' },
+      });
+      expect(onlyFcm.sendgrid.enabled).to.equal(false);
+
+      const onlySendGrid = providerSettings(
+        loadConfig(notificationConfigSchema, {
+          ...required,
+          ...sendgrid,
+          SENDGRID_BASE_URL: 'http://sink:9000',
+          SENDGRID_FROM_NAME: 'Chat',
+        }),
+      );
+      expect(onlySendGrid.fcm.enabled).to.equal(false);
+      expect(onlySendGrid.sendgrid).to.deep.equal({
+        enabled: true,
+        options: {
+          baseUrl: 'http://sink:9000',
+          apiKey: 'SG.secret-key',
+          from: { email: 'notifications@chatcluster.invalid', name: 'Chat' },
+        },
+      });
+    });
+
+    it('refuses partial credentials with one line naming the missing variable', () => {
+      expect(configError({ ...required, FCM_PROJECT_ID: 'p' })).to.equal(
+        'config: FCM_ACCESS_TOKEN: required',
+      );
+      expect(configError({ ...required, FCM_ACCESS_TOKEN: 'ya29.secret-token' })).to.equal(
+        'config: FCM_PROJECT_ID: required',
+      );
+      // Empty counts as unset (a Secret key rendered as ""), so it is missing too.
+      expect(configError({ ...required, ...fcm, FCM_ACCESS_TOKEN: '' })).to.equal(
+        'config: FCM_ACCESS_TOKEN: required',
+      );
+    });
+
+    it('refuses a provider setting without the credentials, so a typo never silently disables it', () => {
+      expect(configError({ ...required, FCM_BASE_URL: 'http://sink:9000' })).to.equal(
+        'config: FCM_PROJECT_ID: required; FCM_ACCESS_TOKEN: required',
+      );
+      expect(configError({ ...required, ...fcm, SENDGRID_FROM_EMAIL: 'n@chat.test' })).to.equal(
+        'config: SENDGRID_API_KEY: required',
+      );
+    });
+
+    it('names a partial provider together with other bad variables, never printing a secret', () => {
+      const message = configError({ ...required, PORT: 'eighty', FCM_ACCESS_TOKEN: 'ya29.secret-token' });
+      expect(message).to.match(/^config: [^\n]+$/);
+      expect(message).to.include('PORT: expected an integer 0-65535, got "eighty"');
+      expect(message).to.include('FCM_PROJECT_ID: required');
+      expect(message).to.not.include('secret');
+    });
   });
 });

@@ -59,7 +59,7 @@ function guarded(client: ProviderClient, overrides: Partial<GuardedProviderOptio
     callTimeoutMs: 50,
     totalTimeoutMs: 2_000,
     retries: 3,
-    backoff: { delaysMs: [5, 5, 5], jitter: 0 },
+    backoff: { delaysMs: [5, 5, 5], jitterRatio: 0 },
     retryAfterMaxMs: 100,
     breaker: { consecutiveFailures: 100, volumeThreshold: 1000, resetTimeout: 60_000 },
     bulkhead: { maxConcurrent: 4, maxQueue: 10, queueTimeoutMs: 1000 },
@@ -90,6 +90,20 @@ describe('a guarded provider', () => {
     expect(client.calls).to.have.length(3);
   });
 
+  it('waits its schedule between retries (the kit retry delaysMs), the last delay repeating', async () => {
+    const client = new ScriptedClient([500, 500, 500]);
+    const outcome = await make(client, { backoff: { delaysMs: [60, 150], jitterRatio: 0 } }).send(
+      n,
+      signals(),
+    );
+    expect(outcome.kind).to.equal('sent');
+    const gaps = client.calls.slice(1).map((at, i) => at - client.calls[i]!);
+    expect(gaps).to.have.length(3);
+    expect(gaps[0]).to.be.at.least(55).and.below(140);
+    expect(gaps[1]).to.be.at.least(145);
+    expect(gaps[2]).to.be.at.least(145);
+  });
+
   it('does not retry a refusal', async () => {
     const client = new ScriptedClient([400]);
     const outcome = await make(client).send(n, signals());
@@ -115,7 +129,7 @@ describe('a guarded provider', () => {
     const outcome = await make(hanging, {
       callTimeoutMs: 100,
       totalTimeoutMs: 800,
-      backoff: { delaysMs: [400, 400, 400], jitter: 0 },
+      backoff: { delaysMs: [400, 400, 400], jitterRatio: 0 },
     }).send(n, signals());
     expect(outcome).to.deep.include({ kind: 'exhausted', reason: 'deadline_exceeded' });
     expect(hanging.calls).to.have.length(2);

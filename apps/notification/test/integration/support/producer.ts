@@ -1,6 +1,6 @@
 // Writes chat:notify entries the way the message service does (apps/message/src/bus/bus.ts: one
-// MULTI with the Pub/Sub publish, the XADD with its MAXLEN bound and the recent-history ZADD), and
-// times each write: that is the message service's cost of notifications.
+// MULTI with the Pub/Sub publish, the XADD without a MAXLEN (this service trims by age) and the
+// recent-history ZADD), and times each write: that is the message service's cost of notifications.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { World } from './world.js';
@@ -30,9 +30,6 @@ export async function produceMessage(
     .publish(`chat:events:${world.channelId}`, JSON.stringify(event))
     .xadd(
       'chat:notify',
-      'MAXLEN',
-      '~',
-      1_000_000,
       '*',
       'type',
       'message.created',
