@@ -10,8 +10,15 @@ export interface ClientSpec {
 
 export type ToWorker =
   | { cmd: 'setup'; system: System; clients: ClientSpec[] }
-  | { cmd: 'run'; ratePerSec: number; durationMs: number; senders: number[] }
-  | { cmd: 'tally'; sent: Record<number, number>; roomOf: Record<number, string>; waitMs: number }
+  | { cmd: 'run'; ratePerSec: number; durationMs: number; senders: number[]; step: number }
+  | {
+      cmd: 'tally';
+      sent: Record<number, number>;
+      roomOf: Record<number, string>;
+      waitMs: number;
+      /** [sender, n] of sends never acknowledged: not expected anywhere. */
+      unackedSends: [number, number][];
+    }
   | { cmd: 'close' };
 
 export interface Tally {
@@ -20,10 +27,18 @@ export interface Tally {
   received: number;
   lost: number;
   duplicated: number;
+  /** Deliveries of an earlier step that arrived during this one. */
+  late: number;
 }
 
 export type FromWorker =
   | { kind: 'ready'; failed: number }
-  | { kind: 'ran'; sent: Record<number, number>; acked: number; unacked: number }
+  | {
+      kind: 'ran';
+      sent: Record<number, number>;
+      acked: number;
+      unacked: number;
+      unackedSends: [number, number][];
+    }
   | { kind: 'tally'; tally: Tally }
   | { kind: 'closed' };

@@ -165,6 +165,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+let stepCounter = 0;
+
 interface Step {
   rate: number;
   deliveriesPerSec: number;
@@ -174,6 +176,7 @@ interface Step {
   max: number;
   lost: number;
   duplicated: number;
+  late: number;
   sent: number;
   acked: number;
   unacked: number;
@@ -188,25 +191,44 @@ async function measure(
 ): Promise<Step> {
   // Every client sends, from the worker that holds its connection.
   const senders = (w: number) => pop.clients.map((c) => c.idx).filter((idx) => idx % workers.length === w);
+  const step = ++stepCounter;
   const ran = (await Promise.all(
     workers.map((w, i) =>
       w.ask(
-        { cmd: 'run', ratePerSec: rate / workers.length, durationMs: seconds * 1000, senders: senders(i) },
+        {
+          cmd: 'run',
+          ratePerSec: rate / workers.length,
+          durationMs: seconds * 1000,
+          senders: senders(i),
+          step,
+        },
         'ran',
       ),
     ),
   )) as Extract<FromWorker, { kind: 'ran' }>[];
   const sent = Object.assign({}, ...ran.map((r) => r.sent)) as Record<number, number>;
   const tallies = (await Promise.all(
-    workers.map((w) => w.ask({ cmd: 'tally', sent, roomOf: pop.roomOf, waitMs: 15_000 }, 'tally')),
+    workers.map((w) =>
+      w.ask(
+        {
+          cmd: 'tally',
+          sent,
+          roomOf: pop.roomOf,
+          waitMs: 60_000,
+          unackedSends: ran.flatMap((r) => r.unackedSends),
+        },
+        'tally',
+      ),
+    ),
   )) as Extract<FromWorker, { kind: 'tally' }>[];
-  const all: Tally = { latenciesMs: [], expected: 0, received: 0, lost: 0, duplicated: 0 };
+  const all: Tally = { latenciesMs: [], expected: 0, received: 0, lost: 0, duplicated: 0, late: 0 };
   for (const { tally } of tallies) {
     for (const l of tally.latenciesMs) all.latenciesMs.push(l);
     all.expected += tally.expected;
     all.received += tally.received;
     all.lost += tally.lost;
     all.duplicated += tally.duplicated;
+    all.late += tally.late;
   }
   const sorted = all.latenciesMs.sort((a, b) => a - b);
   const sentTotal = Object.values(sent).reduce((a, b) => a + b, 0);
@@ -219,6 +241,7 @@ async function measure(
     max: sorted.at(-1) ?? NaN,
     lost: all.lost,
     duplicated: all.duplicated,
+    late: all.late,
     sent: sentTotal,
     acked: messageSystem ? ran.reduce((a, r) => a + r.acked, 0) : 0,
     unacked: messageSystem ? ran.reduce((a, r) => a + r.unacked, 0) : 0,
@@ -310,13 +333,15 @@ async function main(): Promise<void> {
     // Idle memory: connections that subscribe and then do nothing.
     const idle = Number(args['idle-connections']);
     if (idle > 0 && args.systems.includes('message')) {
-      const servers = await startServers('message', messageEnv);
+      // A fresh database: FerretDB v1 scans whole collections, and the load phases filled this one.
+      const servers = await startServers('message', { ...messageEnv, MONGO_URL: `${ferret.url}bench-idle` });
       try {
         await new Promise((r) => setTimeout(r, 2_000));
         const before = servers.pids.map(rssBytes);
         const pop = await population(idle, Math.max(1, Math.round(idle / 10)), auth, servers.urls, redis);
         await withWorkers('message', pop, async () => {
-          await new Promise((r) => setTimeout(r, 5_000));
+          // Long enough for the garbage of 5,000 handshakes to be collected.
+          await new Promise((r) => setTimeout(r, 20_000));
           const after = servers.pids.map(rssBytes);
           const growth = after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0);
           results['idle'] = {

@@ -19,11 +19,18 @@ const conns: Conn[] = [];
 const latencies: number[] = [];
 let measuring = false;
 let lastDelivery = 0;
+/** Deliveries of an earlier step that arrived during a later one (not counted there). */
+let late = 0;
+let step = 0;
 
 const reply = (m: FromWorker) => process.send!(m);
 
 function onBody(conn: Conn, body: string): void {
-  const [s, n, at] = body.split(':');
+  const [st, s, n, at] = body.split(':');
+  if (Number(st) !== step) {
+    late++;
+    return;
+  }
   const sender = Number(s);
   const seq = Number(n);
   let bySender = conn.got.get(sender);
@@ -105,11 +112,14 @@ async function open(spec: ClientSpec): Promise<Conn> {
   return conn;
 }
 
-async function run(ratePerSec: number, durationMs: number, senders: number[]): Promise<void> {
+async function run(ratePerSec: number, durationMs: number, senders: number[], stepNo: number): Promise<void> {
+  step = stepNo;
   const byIdx = new Map(conns.map((c) => [c.spec.idx, c]));
   const mine = senders.map((i) => byIdx.get(i)!).filter(Boolean);
   const sent: Record<number, number> = {};
   const pending: Promise<boolean>[] = [];
+  /** [sender, n] of every send, in the order of `pending`. */
+  const sends: [number, number][] = [];
   const started = Date.now();
   let issued = 0;
   let rr = 0;
@@ -125,7 +135,8 @@ async function run(ratePerSec: number, durationMs: number, senders: number[]): P
         const c = mine[rr++ % mine.length]!;
         const n = sent[c.spec.idx] ?? 0;
         sent[c.spec.idx] = n + 1;
-        pending.push(c.send(`${c.spec.idx}:${n}:${Date.now()}`, `b${c.spec.idx}-${n}-${started}`));
+        pending.push(c.send(`${step}:${c.spec.idx}:${n}:${Date.now()}`, `b${step}-${c.spec.idx}-${n}`));
+        sends.push([c.spec.idx, n]);
         issued++;
       }
       if (elapsed >= durationMs) {
@@ -135,26 +146,37 @@ async function run(ratePerSec: number, durationMs: number, senders: number[]): P
     }, 5);
   });
   // Wait for acknowledgements (the message system only; the baselines resolve at once).
+  const ok = pending.map(() => false);
   let acked = 0;
-  for (const p of pending) void p.then((ok) => ok && acked++);
+  pending.forEach((p, k) => {
+    void p.then((done) => {
+      if (!done) return;
+      ok[k] = true;
+      acked++;
+    });
+  });
   const deadline = Date.now() + 20_000;
   while (acked < pending.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  reply({ kind: 'ran', sent, acked, unacked: pending.length - acked });
+  // Not acknowledged (yet): the guarantee does not cover them, so they are left out of "lost".
+  const unackedSends = sends.filter((_, k) => !ok[k]);
+  reply({ kind: 'ran', sent, acked, unacked: unackedSends.length, unackedSends });
 }
 
 async function tally(
   sent: Record<number, number>,
   roomOf: Record<number, string>,
   waitMs: number,
+  unackedSends: [number, number][],
 ): Promise<Tally> {
+  const unacked = new Set(unackedSends.map(([idx, n]) => `${idx}:${n}`));
   const expectedFor = (c: Conn) =>
     Object.entries(sent).reduce((sum, [idx, n]) => (roomOf[Number(idx)] === c.spec.room ? sum + n : sum), 0);
   const receivedFor = (c: Conn) => [...c.got.values()].reduce((sum, m) => sum + m.size, 0);
   const deadline = Date.now() + waitMs;
-  // Until everything expected arrived, or nothing arrived for 2 s, or the deadline.
+  // Until everything expected arrived, or nothing arrived for 5 s, or the deadline.
   while (
     Date.now() < deadline &&
-    Date.now() - lastDelivery < 2_000 &&
+    Date.now() - lastDelivery < 5_000 &&
     conns.some((c) => receivedFor(c) < expectedFor(c))
   ) {
     await new Promise((r) => setTimeout(r, 100));
@@ -169,6 +191,7 @@ async function tally(
       if (roomOf[Number(idx)] !== c.spec.room) continue;
       const counts = c.got.get(Number(idx));
       for (let k = 0; k < n; k++) {
+        if (unacked.has(`${idx}:${k}`)) continue;
         expected++;
         const times = counts?.get(k) ?? 0;
         if (times === 0) lost++;
@@ -180,7 +203,8 @@ async function tally(
     }
     c.got.clear();
   }
-  const result = { latenciesMs: latencies.splice(0), expected, received, lost, duplicated };
+  const result = { latenciesMs: latencies.splice(0), expected, received, lost, duplicated, late };
+  late = 0;
   return result;
 }
 
@@ -200,9 +224,9 @@ process.on('message', (m: ToWorker) => {
         return;
       }
       case 'run':
-        return run(m.ratePerSec, m.durationMs, m.senders);
+        return run(m.ratePerSec, m.durationMs, m.senders, m.step);
       case 'tally':
-        reply({ kind: 'tally', tally: await tally(m.sent, m.roomOf, m.waitMs) });
+        reply({ kind: 'tally', tally: await tally(m.sent, m.roomOf, m.waitMs, m.unackedSends) });
         return;
       case 'close':
         for (const c of conns.splice(0)) c.close();

@@ -1,6 +1,6 @@
 // Messages in MongoDB: seq allocation, idempotent batched inserts, hole sealing, history, edits,
 // soft deletes, reactions, the outbox marker and the purge. Ordering rules: docs/protocol.md.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { mongo } from 'mongoose';
 import type { MessageView } from '@chatcluster/message-sdk';
 import { msgErrors } from '../errors.js';
@@ -105,6 +105,7 @@ export class MessageStore {
           senderId: item.senderId,
           clientMessageId: item.clientMessageId,
           body: item.body,
+          bodyHash: hashBody(item.body),
           createdAt: now,
           updatedAt: now,
           editedAt: null,
@@ -505,8 +506,15 @@ function holeDoc(channelId: string, seq: number): MessageDoc {
   };
 }
 
+function hashBody(body: string): string {
+  return createHash('sha256').update(body).digest('base64url');
+}
+
 function idempotentAnswer(stored: MessageDoc, attempt: NewMessage): CreateResult {
-  if (stored.senderId === attempt.senderId && stored.body === attempt.body) {
+  const sameBody = stored.bodyHash
+    ? stored.bodyHash === hashBody(attempt.body)
+    : stored.body === attempt.body;
+  if (stored.senderId === attempt.senderId && sameBody) {
     return { ok: true, doc: stored, duplicate: true };
   }
   return {

@@ -9,6 +9,8 @@ export interface MessageDoc {
   senderId: string;
   clientMessageId: string;
   body: string;
+  /** SHA-256 of the body as sent: repeats are compared with it, also after an edit or delete. */
+  bodyHash?: string;
   createdAt: Date;
   updatedAt: Date;
   editedAt: Date | null;
@@ -33,6 +35,7 @@ const messageSchema = new Schema<MessageDoc>(
     senderId: { type: String, required: true },
     clientMessageId: { type: String, required: true },
     body: { type: String, default: '' },
+    bodyHash: { type: String },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     editedAt: { type: Date, default: null },

@@ -86,6 +86,17 @@ describe('message: delivery across instances', function () {
     });
     expect(other.status).to.equal(422);
     expect(other.body.error.code).to.equal('MSG_IDEMPOTENCY_MISMATCH');
+    // A repeat that arrives after an edit is still recognised by the body as sent.
+    const path = `/api/v1/messages/${channel}/${first.body.message.seq}`;
+    expect(
+      (await call(url(a), 'PATCH', path, { body: { body: 'edited' }, token: alice.token })).status,
+    ).to.equal(200);
+    const late = await call<{ message: { id: string; body: string } }>(url(b), 'POST', '/api/v1/messages', {
+      body: { channelId: channel, clientMessageId, body: 'once' },
+      token: alice.token,
+    });
+    expect(late.status).to.equal(200);
+    expect(late.body.message).to.include({ id: first.body.message.id, body: 'edited' });
   });
 
   it('stores exactly one message for concurrent duplicates sent to both instances', async () => {
