@@ -31,11 +31,12 @@ test-unit: build ## unit tests (no external components)
 test-harness: build ## harness self-test: every real component starts, is used, and stops
 	@tools/test/run-suites.sh harness
 
-test-slo: build ## SLO rules, alert routing and dashboards against promtool, amtool, Prometheus, Alertmanager
+test-slo: build ## SLO rules, alert routing and dashboards against promtool, amtool, Prometheus, Alertmanager and the running services
 	@tools/test/run-suites.sh slo
 
 test-auth: build ## auth service against real PostgreSQL and Redis (sign-up to refresh, tokens, outages)
 	@tools/test/run-suites.sh auth
+
 
 test: setup lint ## every test: lint, then every suite against real components
 	@tools/test/run-suites.sh $(SUITES)
@@ -44,7 +45,7 @@ dev: setup build ## start the platform locally and print where everything is (Ct
 	node tools/dev/dist/src/dev.js
 
 clean: ## remove build output (the component cache in ~/.cache/chatcluster is kept)
-	rm -rf apps/*/dist test/*/dist tools/*/dist operator/dist slo/compiler/dist dashboards/dist *.tsbuildinfo
+	rm -rf apps/*/dist test/*/dist tools/*/dist operator/dist slo/*/dist dashboards/dist *.tsbuildinfo
 
 bench: setup build ## message service vs Socket.IO 4 and a bare ws relay under the same load; one JSON line
 	node bench/dist/src/run.js

@@ -7,6 +7,7 @@ import { websockets } from './boards/websockets.js';
 import type { GrafanaDashboard } from './grafana.js';
 
 export * from './grafana.js';
+export { queriesOf, type DashboardQuery } from './queries.js';
 export { SERVICES, OPERATOR_PREFIX } from './services.js';
 
 export function allDashboards(): GrafanaDashboard[] {

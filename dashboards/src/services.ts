@@ -1,8 +1,11 @@
-// The services and their metric prefixes (docs/architecture.md, "Metric names").
+// The services, their metric prefixes (docs/architecture.md, "Metric names"), and which of the kit's
+// resilience families each one exports: every service has circuit breakers, but only some retry or
+// run bulkheads. The SLO suite scrapes the running services and fails when a dashboard reads a metric
+// name none of them exports.
 export const SERVICES = [
-  { name: 'auth', prefix: 'chat_auth' },
-  { name: 'message', prefix: 'chat_message' },
-  { name: 'notification', prefix: 'chat_notification' },
+  { name: 'auth', prefix: 'chat_auth', retries: true, bulkheads: false },
+  { name: 'message', prefix: 'chat_message', retries: false, bulkheads: false },
+  { name: 'notification', prefix: 'chat_notification', retries: true, bulkheads: true },
 ] as const;
 
 export const OPERATOR_PREFIX = 'chat_operator';

@@ -1,11 +1,19 @@
 // The services' dependencies: bulkheads (the pools), circuit breakers, retries, the message outbox,
-// the notification stream, and Redis as the breakers and retries see it. There is no exporter for
+// the notification stream, and Redis as the breakers see it. There is no exporter for
 // PostgreSQL, MongoDB or Redis themselves in the metric contract, so these are the services' views.
 import { dashboard, rate, type GrafanaDashboard, type PanelSpec, type Query } from '../grafana.js';
 import { SERVICES } from '../services.js';
 
-const perService = (expr: (prefix: string) => string, legend: string): Query[] =>
-  SERVICES.map((s) => ({ expr: expr(s.prefix), legend: `${s.name} ${legend}` }));
+/** One query per service; with `only`, per service that exports that family (retries, bulkheads). */
+const perService = (
+  expr: (prefix: string) => string,
+  legend: string,
+  only?: 'retries' | 'bulkheads',
+): Query[] =>
+  SERVICES.filter((s) => only === undefined || s[only]).map((s) => ({
+    expr: expr(s.prefix),
+    legend: `${s.name} ${legend}`,
+  }));
 
 const BREAKER_STATES = { 0: 'closed', 1: 'half-open', 2: 'open' };
 const REDIS = '(?i).*redis.*';
@@ -44,7 +52,11 @@ export function dependencies(): GrafanaDashboard {
             unit: 'short',
             width: 8,
             min: 0,
-            queries: perService((p) => `sum by (bulkhead) (${p}_bulkhead_in_flight)`, '{{bulkhead}}'),
+            queries: perService(
+              (p) => `sum by (bulkhead) (${p}_bulkhead_in_flight)`,
+              '{{bulkhead}}',
+              'bulkheads',
+            ),
           },
           {
             title: 'Queued by bulkhead',
@@ -52,7 +64,11 @@ export function dependencies(): GrafanaDashboard {
             unit: 'short',
             width: 8,
             min: 0,
-            queries: perService((p) => `sum by (bulkhead) (${p}_bulkhead_queued)`, '{{bulkhead}}'),
+            queries: perService(
+              (p) => `sum by (bulkhead) (${p}_bulkhead_queued)`,
+              '{{bulkhead}}',
+              'bulkheads',
+            ),
           },
           {
             title: 'Rejected per second by bulkhead',
@@ -62,6 +78,7 @@ export function dependencies(): GrafanaDashboard {
             queries: perService(
               (p) => `sum by (bulkhead) (${rate(`${p}_bulkhead_rejected_total`)})`,
               '{{bulkhead}}',
+              'bulkheads',
             ),
           },
         ],
@@ -87,6 +104,7 @@ export function dependencies(): GrafanaDashboard {
             queries: perService(
               (p) => `sum by (operation, outcome) (${rate(`${p}_retry_attempts_total`)})`,
               '{{operation}} {{outcome}}',
+              'retries',
             ),
           },
         ],
@@ -164,13 +182,13 @@ export function dependencies(): GrafanaDashboard {
         panels: [
           breakerState('Redis breaker state', `{breaker=~"${REDIS}"}`),
           {
-            title: 'Redis retries per second',
-            description: 'Retries of Redis operations, by outcome.',
+            title: 'Redis breaker events per second',
+            description: 'Successes, failures, timeouts and rejections of Redis calls, by breaker.',
             unit: 'cps',
             queries: perService(
               (p) =>
-                `sum by (operation, outcome) (${rate(`${p}_retry_attempts_total{operation=~"${REDIS}"}`)})`,
-              '{{operation}} {{outcome}}',
+                `sum by (breaker, event) (${rate(`${p}_circuit_breaker_events_total{breaker=~"${REDIS}"}`)})`,
+              '{{breaker}} {{event}}',
             ),
           },
         ],

@@ -3,7 +3,7 @@ import { loadSlos, type SloSpec } from '@chatcluster/slo-compiler';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GrafanaDashboard } from '../../src/index.js';
+export { queriesOf, type DashboardQuery } from '../../src/index.js';
 
 function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -27,32 +27,6 @@ export function repoSlos(): SloSpec[] {
       .filter((name) => /\.ya?ml$/.test(name))
       .map((name) => ({ path: name, text: readFileSync(join(dir, name), 'utf8') })),
   );
-}
-
-export interface DashboardQuery {
-  dashboard: string;
-  panel: string;
-  expr: string;
-}
-
-/** Panel targets and query-variable definitions of a dashboard. */
-export function queriesOf(board: GrafanaDashboard): DashboardQuery[] {
-  const panels = board.panels.flatMap((panel) =>
-    (panel.targets ?? []).map((target) => ({ dashboard: board.uid, panel: panel.title, expr: target.expr })),
-  );
-  const variables = board.templating.list
-    .filter((variable) => variable.type === 'query')
-    .map((variable) => {
-      // label_values(<metric or selector>, <label>): the first argument is the query that runs.
-      const definition = String(variable.definition);
-      const inner = /^label_values\((.*),\s*\w+\)$/.exec(definition)?.[1];
-      if (!inner)
-        throw new Error(
-          `${board.uid}: variable ${String(variable.name)} is not label_values(...): ${definition}`,
-        );
-      return { dashboard: board.uid, panel: `variable ${String(variable.name)}`, expr: inner };
-    });
-  return [...panels, ...variables];
 }
 
 /** Grafana's variables replaced by values Prometheus accepts. */

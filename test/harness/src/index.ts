@@ -19,3 +19,4 @@ export * from './tempdir.js';
 export * from './third-party-crds.js';
 export * from './toxiproxy.js';
 export * from './versions.js';
+export * from './webhook-receiver.js';

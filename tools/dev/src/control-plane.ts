@@ -41,7 +41,7 @@ async function secretYaml(kube: KubeApiServer, name: string, data: Record<string
 export async function startControlPlane(
   stores: DataStoreUrls,
   progress: (line: string) => void,
-  options: { providerSinkUrl?: string } = {},
+  options: { providerSinkUrl?: string; logDir?: string } = {},
 ): Promise<LocalControlPlane> {
   const kube = await startKubeApiServer();
   try {
@@ -67,7 +67,7 @@ export async function startControlPlane(
       );
     }
     progress('starting the operator');
-    const operator = await startLocalService('operator', { KUBECONFIG: kube.kubeconfigPath });
+    const operator = await startLocalService('operator', { KUBECONFIG: kube.kubeconfigPath }, options.logDir);
     const cluster = devChatCluster(
       options.providerSinkUrl ? { providerSinkUrl: options.providerSinkUrl } : {},
     );

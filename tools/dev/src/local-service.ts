@@ -12,6 +12,8 @@ export interface LocalService {
   name: string;
   url: string;
   port: number;
+  /** The process id (and process group id), e.g. for a test that kills it. */
+  readonly pid: number;
   logFile: string;
   stop(): Promise<void>;
 }
@@ -44,5 +46,5 @@ export async function startLocalService(
     stopSignal: 'SIGTERM',
     stopGraceMs: 35_000,
   });
-  return { name, url, port, logFile, stop: () => child.stop() };
+  return { name, url, port, pid: child.pid, logFile, stop: () => child.stop() };
 }

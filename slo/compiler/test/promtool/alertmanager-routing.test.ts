@@ -1,6 +1,6 @@
 // The committed alertmanager.yml: amtool accepts it and routes critical to the pager, warning to
 // chat; a real Alertmanager running it inhibits an SLO's tickets while that SLO pages.
-import { startAlertmanager, type AlertmanagerServer } from '@chatcluster/harness';
+import { startAlertmanager, WebhookReceiver, waitFor, type AlertmanagerServer } from '@chatcluster/harness';
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,6 @@ import { parse } from 'yaml';
 import { toYaml, type AlertmanagerConfig } from '../../src/index.js';
 import { GENERATED_DIR } from '../support/repo.js';
 import { amtool } from '../support/tools.js';
-import { WebhookReceiver, waitFor } from '../support/webhook-receiver.js';
 
 const CONFIG = join(GENERATED_DIR, 'alertmanager.yml');
 const routeOf = (...labels: string[]): string => {

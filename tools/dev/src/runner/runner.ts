@@ -47,6 +47,12 @@ export interface ReplicaInfo {
   pid: number | undefined;
   /** Container port → local port. */
   ports: Record<number, number>;
+  /** Named container port → local port (e.g. `http`, the port the ServiceMonitors scrape). */
+  namedPorts: Record<string, number>;
+  /** The pod's labels, the template hash label included. */
+  labels: Record<string, string>;
+  /** The container the replica runs (the template's first). */
+  container: string;
   logFile: string;
   lastProblem: string | undefined;
   lastRestartReason: string | undefined;
@@ -66,6 +72,7 @@ export class DevRunner {
   private syncing: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private readonly syncListeners = new Set<() => void>();
   /** Status writes sent, for tests that prove a steady state writes nothing. */
   statusWrites = 0;
 
@@ -115,7 +122,7 @@ export class DevRunner {
       .filter((c) => (filter.namespace ?? c.workload.namespace) === c.workload.namespace)
       .filter((c) => (filter.workload ?? c.workload.name) === c.workload.name)
       .flatMap((c) =>
-        [...c.replicas.values()].map(({ replica, ports }) => ({
+        [...c.replicas.values()].map(({ replica, ports, labels, container }) => ({
           name: replica.name,
           workload: c.workload.name,
           namespace: c.workload.namespace,
@@ -125,6 +132,15 @@ export class DevRunner {
           restarts: replica.restarts,
           pid: replica.pid,
           ports: Object.fromEntries(ports),
+          namedPorts: Object.fromEntries(
+            (container.ports ?? []).flatMap((p) =>
+              p.name !== undefined && ports.has(p.containerPort)
+                ? [[p.name, ports.get(p.containerPort)!]]
+                : [],
+            ),
+          ),
+          labels: { ...labels },
+          container: container.name,
           logFile: `${this.options.runDir}/${replica.name}.log`,
           lastProblem: replica.lastProblem,
           lastRestartReason: replica.lastRestartReason,
@@ -137,6 +153,15 @@ export class DevRunner {
     return [...this.controllers.values()]
       .filter((c) => c.unrunnable)
       .map((c) => ({ workload: c.workload.key, reason: c.unrunnable! }));
+  }
+
+  /**
+   * Calls `listener` after every sync (at least once a second, and after every replica change), e.g.
+   * to keep a list of scrape targets in step with `replicas()`. Returns the unsubscribe function.
+   */
+  onSync(listener: () => void): () => void {
+    this.syncListeners.add(listener);
+    return () => this.syncListeners.delete(listener);
   }
 
   /** Runs a sync now (or right after the running one); resolves when it is done. */
@@ -152,6 +177,13 @@ export class DevRunner {
         do {
           this.again = false;
           await this.sync().catch((err: unknown) => this.log(`sync failed: ${(err as Error).message}`));
+          for (const listener of this.syncListeners) {
+            try {
+              listener();
+            } catch (err) {
+              this.log(`sync listener failed: ${(err as Error).message}`);
+            }
+          }
         } while (this.again && !this.stopped);
       } finally {
         this.syncing = undefined;

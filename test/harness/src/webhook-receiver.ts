@@ -1,9 +1,9 @@
-// A local HTTP endpoint standing in for the pager and the chat: records every Alertmanager webhook
-// notification by path, so a test can see who was notified of what.
+// A local HTTP endpoint standing in for Alertmanager's webhook receivers (a pager, a chat): records every
+// notification by path, so a test can see who was notified of what, firing or resolved.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Notification {
+export interface WebhookNotification {
   /** "/pager" or "/chat": the receiver the webhook URL belongs to. */
   path: string;
   status: string;
@@ -14,16 +14,16 @@ export class WebhookReceiver {
   private constructor(
     private readonly server: Server,
     readonly url: string,
-    readonly notifications: Notification[],
+    readonly notifications: WebhookNotification[],
   ) {}
 
   static async start(): Promise<WebhookReceiver> {
-    const notifications: Notification[] = [];
+    const notifications: WebhookNotification[] = [];
     const server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<Notification, 'path'>;
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<WebhookNotification, 'path'>;
         notifications.push({ path: request.url ?? '', status: body.status, alerts: body.alerts });
         response.writeHead(200).end();
       });
@@ -36,9 +36,13 @@ export class WebhookReceiver {
     );
   }
 
-  /** Alerts (labels) notified to a path so far. */
-  alertsAt(path: string): Record<string, string>[] {
-    return this.notifications.filter((n) => n.path === path).flatMap((n) => n.alerts.map((a) => a.labels));
+  /** Alerts (labels) notified to a path so far; only those with `status` ("firing", "resolved") if given. */
+  alertsAt(path: string, status?: string): Record<string, string>[] {
+    return this.notifications
+      .filter((n) => n.path === path)
+      .flatMap((n) =>
+        n.alerts.filter((a) => status === undefined || a.status === status).map((a) => a.labels),
+      );
   }
 
   stop(): Promise<void> {
