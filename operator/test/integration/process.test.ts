@@ -72,8 +72,13 @@ describe('operator process', function () {
     await eventually('the status', async () =>
       conditionOf(await getObject(cluster.admin, 'ChatCluster', ns, 'proc'), 'Ready'),
     );
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).to.match(/^chat_operator_reconcile_total\{result="success"\} [1-9]/m);
+    // The status is written inside the reconcile; the counter moves when the reconcile returns.
+    const reconciled = /^chat_operator_reconcile_total\{result="success"\} [1-9]/m;
+    const metrics = await eventually('the reconcile counted', async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return reconciled.test(text) ? text : undefined;
+    });
+    expect(metrics).to.match(reconciled);
     expect(metrics).to.match(/^chat_operator_leader 1$/m);
     expect(metrics).to.match(/^chat_operator_api_requests_total\{verb="apply",code="200"\} [1-9]/m);
     expect(metrics).to.include('chat_operator_queue_depth');
