@@ -1,0 +1,133 @@
+// The platform of the failure matrix: started as `make dev` starts it (test/e2e startTestPlatform), with
+// one difference: the services reach PostgreSQL, MongoDB (FerretDB) and Redis through Toxiproxy
+// proxies named `postgres`, `mongodb` and `redis`, so a scenario can make a data store unavailable
+// (disable the proxy) or slow (a latency toxic) for the services without touching its data.
+import {
+  call,
+  createChannel,
+  eventually,
+  joinChannel,
+  refresh,
+  signUp,
+  startTestPlatform,
+  type TestPlatform,
+  type User,
+} from '@chatcluster/e2e';
+import { DEV_REPLICAS } from '@chatcluster/dev';
+import { startToxiproxy, type ToxiproxyServer } from '@chatcluster/harness';
+
+export interface ChaosPlatform extends TestPlatform {
+  toxiproxy: ToxiproxyServer;
+  /** Users signed up once for the suite (sign-ups are limited to 20 an hour per address). */
+  users: User[];
+}
+
+const POOL_SIZE = 10;
+
+export async function startChaosPlatform(): Promise<ChaosPlatform> {
+  const toxiproxy = await startToxiproxy();
+  let platform: TestPlatform;
+  try {
+    platform = await startTestPlatform('chaos', {
+      storeUrl: async (store, url) => {
+        const address = new URL(url);
+        const proxy = await toxiproxy.createProxy(store, `${address.hostname}:${address.port}`);
+        address.host = proxy.listen;
+        return address.toString();
+      },
+    });
+  } catch (error) {
+    await toxiproxy.stop();
+    throw error;
+  }
+  const users: User[] = [];
+  try {
+    for (let i = 0; i < POOL_SIZE; i++) users.push(await signUp(platform.authUrl, `chaos${i}`));
+  } catch (error) {
+    await platform.stop();
+    await toxiproxy.stop();
+    throw error;
+  }
+  return {
+    ...platform,
+    toxiproxy,
+    users,
+    async stop() {
+      await platform.stop();
+      await toxiproxy.stop();
+    },
+  };
+}
+
+export interface ClusterStatus {
+  observedGeneration?: number;
+  phase?: string;
+  conditions?: { type: string; status: string }[];
+}
+
+/** The dev ChatCluster's status. */
+export async function clusterStatus(platform: ChaosPlatform): Promise<ClusterStatus> {
+  const result = await platform.platform.parts.controlPlane.kube.kubectl([
+    '-n',
+    'default',
+    'get',
+    'chatcluster',
+    'chat',
+    '-o',
+    'json',
+  ]);
+  if (result.code !== 0) throw new Error(`kubectl get chatcluster: ${result.stderr.trim()}`);
+  return (JSON.parse(result.stdout) as { status?: ClusterStatus }).status ?? {};
+}
+
+/**
+ * Puts the platform back to its healthy baseline before a scenario: no toxic, every proxy enabled,
+ * providers answering, every replica the dev ChatCluster declares ready behind its Service, and the
+ * ChatCluster Ready.
+ */
+export async function healthyBaseline(platform: ChaosPlatform, timeoutMs = 120_000): Promise<void> {
+  await platform.toxiproxy.reset();
+  platform.platform.parts.sink.setFault('fcm', 'ok');
+  platform.platform.parts.sink.setFault('sendgrid', 'ok');
+  await eventually(
+    'every replica ready and the ChatCluster Ready',
+    async () => {
+      for (const [component, replicas] of Object.entries(DEV_REPLICAS)) {
+        const ready = platform.replicas(component).filter((r) => r.ready && r.phase === 'Running');
+        if (ready.length !== replicas) return false;
+        if (platform.runner.serviceEndpoints('default', `chat-${component}`).length !== replicas)
+          return false;
+      }
+      const status = await clusterStatus(platform);
+      return status.phase === 'Ready';
+    },
+    timeoutMs,
+    500,
+  );
+}
+
+/** A fresh public channel of `members` (the first owns it), with fresh tokens for each of them. */
+export async function freshChannel(platform: ChaosPlatform, members: User[]): Promise<string> {
+  for (const member of members) await refresh(platform.authUrl, member);
+  const channel = await createChannel(platform.authUrl, members[0]!);
+  for (const member of members.slice(1)) await joinChannel(platform.authUrl, member, channel);
+  return channel;
+}
+
+/** The value of a metric (summed over matching series) on one replica's /metrics. */
+export async function metricValue(
+  replicaUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
+  const res = await call<string>(replicaUrl, 'GET', '/metrics', { timeoutMs: 5_000 });
+  if (res.status !== 200) return undefined;
+  let total: number | undefined;
+  for (const line of String(res.body).split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const wanted = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
+    if (!wanted) continue;
+    total = (total ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}

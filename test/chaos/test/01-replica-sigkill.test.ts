@@ -1,0 +1,66 @@
+// Failure matrix 1: a message replica killed with SIGKILL at peak load. Its members lose their
+// connection without notice, reconnect through the Service to the other replica and resume; the
+// runner restarts the killed process as the kubelet would.
+import { expect } from 'chai';
+import {
+  ChatLoad,
+  expectNothingLost,
+  freshChannel,
+  healthyBaseline,
+  report,
+  type ChaosPlatform,
+} from '../src/index.js';
+import { eventually } from '@chatcluster/e2e';
+import { sharedPlatform } from './support/shared-platform.js';
+
+describe('chaos 1: a message replica SIGKILLed at peak load', function () {
+  this.timeout(240_000);
+  let platform: ChaosPlatform;
+
+  before(async function () {
+    this.timeout(300_000);
+    platform = await sharedPlatform();
+    await healthyBaseline(platform);
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
+  });
+
+  it('loses and duplicates no acknowledged message, and the replica comes back', async () => {
+    const members = platform.users.slice(0, 6);
+    const channelId = await freshChannel(platform, members);
+    const load = await ChatLoad.start({ messageUrl: platform.messageUrl, channelId, members });
+    await load.progress(40);
+
+    // At peak: the replica serving the most members.
+    const connections = new Map<string, number>();
+    for (const user of load.users) {
+      const id = user.client.instanceId!;
+      connections.set(id, (connections.get(id) ?? 0) + 1);
+    }
+    const [victimName, victimMembers] = [...connections].sort((a, b) => b[1] - a[1])[0]!;
+    const victim = platform.replicas('message').find((r) => r.name === victimName)!;
+    expect(victim.pid, 'the victim runs').to.be.a('number');
+    process.kill(victim.pid!, 'SIGKILL');
+    load.mark('faultStart');
+    load.mark('faultEnd');
+
+    const back = await eventually(
+      'the killed replica restarted and ready',
+      () => platform.replicas('message').find((r) => r.name === victimName && r.restarts >= 1 && r.ready),
+      60_000,
+    );
+    await load.progress(40, 60_000);
+    await load.run(5_000);
+    const figures = await load.stop();
+    report('1-message-replica-sigkill', figures, {
+      victim: victimName,
+      victimMembers,
+      victimRestarts: back.restarts,
+      victimLastRestartReason: back.lastRestartReason,
+    });
+    expectNothingLost(figures);
+    expect(figures.reconnects, 'the victim members reconnected').to.be.at.least(victimMembers);
+    expect(figures.timeToRecoverMs).to.be.a('number');
+  });
+});

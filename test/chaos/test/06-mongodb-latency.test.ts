@@ -1,0 +1,180 @@
+// Failure matrix 6: 2 s of latency between the message service and MongoDB (a Toxiproxy latency toxic)
+// under load. MongoDB calls exceed their deadlines, the `mongodb` breakers open, and the service sheds
+// sends with 503 MSG_STORE_UNAVAILABLE and Retry-After instead of queueing them; when the latency goes
+// the breakers close and every send the SDK kept repeating is stored once.
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { call, eventually, type User } from '@chatcluster/e2e';
+import {
+  ChatLoad,
+  expectNothingLost,
+  freshChannel,
+  healthyBaseline,
+  metricValue,
+  outageMs,
+  report,
+  type ChaosPlatform,
+  type LoadFigures,
+} from '../src/index.js';
+import { sharedPlatform } from './support/shared-platform.js';
+
+interface Probe {
+  replica: string;
+  status: number | string;
+  code?: string;
+  retryAfter?: string | null;
+  ms: number;
+}
+
+describe('chaos 6: 2 s latency between the message service and MongoDB', function () {
+  this.timeout(300_000);
+  let platform: ChaosPlatform;
+  let figures: LoadFigures;
+  let opened: number;
+  let breakerMaxState: Record<string, number>;
+  let breakersClosedMsAfterFault: number;
+  const probes: Probe[] = [];
+  let faultProbes = 0;
+
+  before(async function () {
+    this.timeout(300_000);
+    platform = await sharedPlatform();
+    await healthyBaseline(platform);
+    const members = platform.users.slice(0, 6);
+    const prober: User = platform.users[6]!;
+    const channelId = await freshChannel(platform, [...members, prober]);
+    const load = await ChatLoad.start({ messageUrl: platform.messageUrl, channelId, members });
+    await load.progress(30);
+    const replicas = platform.replicas('message').map((r) => ({ name: r.name, url: platform.replicaUrl(r) }));
+    const opens = async () => {
+      let n = 0;
+      for (const r of replicas) {
+        const labels = { breaker: 'mongodb', event: 'open' };
+        n += (await metricValue(r.url, 'chat_message_circuit_breaker_events_total', labels)) ?? 0;
+      }
+      return n;
+    };
+    const opensBefore = await opens();
+
+    // An HTTP send to each replica directly every second (the Service drops replicas whose readiness fails).
+    let probing = true;
+    const probeLoop = (async () => {
+      while (probing) {
+        for (const r of replicas) {
+          const started = Date.now();
+          try {
+            const res = await call<{ error?: { code: string } }>(r.url, 'POST', '/api/v1/messages', {
+              token: prober.token,
+              body: { channelId, clientMessageId: `probe-${randomBytes(6).toString('hex')}`, body: 'probe' },
+              timeoutMs: 30_000,
+            });
+            probes.push({
+              replica: r.name,
+              status: res.status,
+              ...(res.body?.error?.code ? { code: res.body.error.code } : {}),
+              retryAfter: res.headers.get('retry-after'),
+              ms: Date.now() - started,
+            });
+          } catch (err) {
+            probes.push({ replica: r.name, status: (err as Error).message, ms: Date.now() - started });
+          }
+        }
+        await delay(1_000);
+      }
+    })();
+
+    const duration = outageMs();
+    breakerMaxState = {};
+    try {
+      await platform.toxiproxy.addToxic('mongodb', {
+        name: 'slow',
+        type: 'latency',
+        attributes: { latency: 2_000, jitter: 0 },
+      });
+      load.mark('faultStart');
+      const end = Date.now() + duration;
+      while (Date.now() < end) {
+        for (const r of replicas) {
+          const state = await metricValue(r.url, 'chat_message_circuit_breaker_state', {
+            breaker: 'mongodb',
+          });
+          if (state !== undefined) breakerMaxState[r.name] = Math.max(breakerMaxState[r.name] ?? 0, state);
+        }
+        await delay(500);
+      }
+    } finally {
+      await platform.toxiproxy.removeToxic('mongodb', 'slow');
+    }
+    const faultEnd = Date.now();
+    load.mark('faultEnd', faultEnd);
+    faultProbes = probes.length;
+    breakersClosedMsAfterFault =
+      (await eventually(
+        'every mongodb breaker closed',
+        async () => {
+          for (const r of replicas) {
+            const state = await metricValue(r.url, 'chat_message_circuit_breaker_state', {
+              breaker: 'mongodb',
+            });
+            if (state !== 0) return false;
+          }
+          return Date.now();
+        },
+        60_000,
+        250,
+      )) - faultEnd;
+    await load.progress(30, 120_000);
+    probing = false;
+    await probeLoop;
+    figures = await load.stop(120_000);
+    opened = (await opens()) - opensBefore;
+    const shed = probes.slice(0, faultProbes).filter((p) => p.status === 503);
+    report('6-mongodb-latency-2s', figures, {
+      faultSeconds: duration / 1000,
+      breakerOpens: opened,
+      breakerMaxState,
+      breakersClosedMsAfterFault,
+      probesDuringFault: faultProbes,
+      probesShed: shed.length,
+      probeStatuses: countBy(probes.slice(0, faultProbes).map((p) => String(p.status))),
+      probeMaxMs: Math.max(...probes.map((p) => p.ms)),
+      shedSample: shed.slice(0, 3),
+    });
+  });
+  after(async () => {
+    await platform?.toxiproxy.reset();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
+  });
+
+  it('loses and duplicates no acknowledged message', () => {
+    expectNothingLost(figures);
+  });
+
+  it('opens the mongodb breakers and sheds sends with 503 MSG_STORE_UNAVAILABLE and Retry-After', () => {
+    expect(opened, 'mongodb breaker openings').to.be.greaterThan(0);
+    const shed = probes.slice(0, faultProbes).filter((p) => p.status === 503);
+    expect(shed, `probes answered 503 (of ${faultProbes})`).to.not.be.empty;
+    for (const p of shed) {
+      expect(p.code, JSON.stringify(p)).to.equal('MSG_STORE_UNAVAILABLE');
+      expect(Number(p.retryAfter), JSON.stringify(p)).to.be.at.least(1);
+      expect(p.ms, `shed fast: ${JSON.stringify(p)}`).to.be.below(1_000);
+    }
+  });
+
+  it('recovers: breakers closed and sends as fast as before', () => {
+    expect(breakersClosedMsAfterFault).to.be.below(30_000);
+    const { before, after } = figures.latency;
+    expect(after.messages).to.be.greaterThan(0);
+    expect(after.ackP50Ms!, 'ack p50 after vs before').to.be.below(Math.max(100, 3 * before.ackP50Ms!));
+    expect(figures.timeToRecoverMs).to.be.a('number');
+  });
+});
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
