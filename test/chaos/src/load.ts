@@ -6,9 +6,10 @@
 // missing at a member), duplicated (delivered twice, or stored under another seq than acknowledged),
 // and how long the platform took to recover from a fault. (Order needs no count of its own: the SDK
 // drops an event whose seq is not above the last one it delivered, so a reordered message shows as lost.)
+import { call, eventually } from '@chatcluster/harness';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { call, ChatUser, eventually, type User } from '@chatcluster/e2e';
+import { ChatUser, type User } from '@chatcluster/e2e';
 import type { MessageEvent, SendAckFrame } from '@chatcluster/message-sdk';
 import { percentile } from './stats.js';
 

@@ -3,9 +3,7 @@
 // proxies named `postgres`, `mongodb` and `redis`, so a scenario can make a data store unavailable
 // (disable the proxy) or slow (a latency toxic) for the services without touching its data.
 import {
-  call,
   createChannel,
-  eventually,
   joinChannel,
   refresh,
   signUp,
@@ -14,7 +12,7 @@ import {
   type User,
 } from '@chatcluster/e2e';
 import { DEV_REPLICAS } from '@chatcluster/dev';
-import { startToxiproxy, type ToxiproxyServer } from '@chatcluster/harness';
+import { call, eventually, startToxiproxy, type ToxiproxyServer } from '@chatcluster/harness';
 
 export interface ChaosPlatform extends TestPlatform {
   toxiproxy: ToxiproxyServer;

@@ -2,6 +2,7 @@
 // connection without notice, reconnect through the Service to the other replica and resume; the
 // runner restarts the killed process as the kubelet would.
 import { expect } from 'chai';
+import { eventually } from '@chatcluster/harness';
 import {
   ChatLoad,
   expectNothingLost,
@@ -10,7 +11,6 @@ import {
   report,
   type ChaosPlatform,
 } from '../src/index.js';
-import { eventually } from '@chatcluster/e2e';
 import { sharedPlatform } from './support/shared-platform.js';
 
 describe('chaos 1: a message replica SIGKILLed at peak load', function () {

@@ -3,7 +3,7 @@
 // members get a `reconnect` notice and a 1012 close, the outbox is flushed) and the runner starts it
 // again as the kubelet restarts a container.
 import { expect } from 'chai';
-import { eventually } from '@chatcluster/e2e';
+import { eventually } from '@chatcluster/harness';
 import {
   ChatLoad,
   expectNothingLost,

@@ -6,7 +6,7 @@
 // critical, 1h/5m windows) reaches Alertmanager, and resolves once traffic succeeds again (the slower
 // 6h/30m page, if it fires, is reported: its 30 min window keeps it firing longer).
 import { expect } from 'chai';
-import { eventually } from '@chatcluster/e2e';
+import { eventually } from '@chatcluster/harness';
 import {
   AlertWatch,
   ChatLoad,

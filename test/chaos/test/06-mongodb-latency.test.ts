@@ -3,9 +3,10 @@
 // sends with 503 MSG_STORE_UNAVAILABLE and Retry-After instead of queueing them; when the latency goes
 // the breakers close and every send the SDK kept repeating is stored once.
 import { expect } from 'chai';
+import { call, eventually } from '@chatcluster/harness';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { call, eventually, type User } from '@chatcluster/e2e';
+import { type User } from '@chatcluster/e2e';
 import {
   ChatLoad,
   expectNothingLost,

@@ -5,8 +5,9 @@
 // NotificationSuccessBelowObjective (under 95 % success over 5 minutes, for 1 minute) reaches
 // Alertmanager and resolves after recovery; the members keep chatting (and being notified) meanwhile.
 import { expect } from 'chai';
+import { eventually } from '@chatcluster/harness';
 import { randomBytes } from 'node:crypto';
-import { eventually, mails, pushes, registerDevice } from '@chatcluster/e2e';
+import { mails, pushes, registerDevice } from '@chatcluster/e2e';
 import {
   AlertWatch,
   ChatLoad,

@@ -5,9 +5,9 @@
 // standby waits out the Lease, takes over and finishes: every child as desired, the status caught up,
 // the ChatCluster Ready, and the chat load, rolled onto the new version meanwhile, loses nothing.
 import { expect } from 'chai';
+import { eventually } from '@chatcluster/harness';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '@chatcluster/e2e';
 import { startLocalService, type LocalService } from '@chatcluster/dev';
 import {
   ChatLoad,

@@ -1,37 +1,8 @@
 // The platform's HTTP APIs as a user calls them: sign-up and channels (auth), history, edits and
 // reactions (message), devices (notification). Every call is bounded in time.
 import { randomBytes } from 'node:crypto';
-
-export interface ApiResponse<T = Record<string, unknown>> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
-export async function call<T = Record<string, unknown>>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string; timeoutMs?: number } = {},
-): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(new URL(path, baseUrl), {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(options.timeoutMs ?? 20_000),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON: kept as text
-  }
-  return { status: res.status, headers: res.headers, body: body as T };
-}
+import { call, type ApiResponse } from '@chatcluster/harness';
+import type { MessageView } from '@chatcluster/message-sdk';
 
 /** The answer as an error naming the call, for unexpected statuses. */
 function unexpected(what: string, res: ApiResponse<unknown>): Error {
@@ -129,20 +100,6 @@ export async function registerDevice(
     token: user.token,
   });
   if (res.status !== 201 && res.status !== 200) throw unexpected('register device', res);
-}
-
-export interface MessageView {
-  id: string;
-  channelId: string;
-  seq: number;
-  senderId: string;
-  clientMessageId: string;
-  body: string;
-  createdAt: string;
-  editedAt: string | null;
-  deletedAt: string | null;
-  reactions: Record<string, string[]>;
-  version: number;
 }
 
 export interface HistoryPage {

@@ -7,7 +7,7 @@ import {
   type SendAckFrame,
   type WebSocketConstructor,
 } from '@chatcluster/message-sdk';
-import { eventually } from './eventually.js';
+import { eventually } from '@chatcluster/harness';
 
 export function wsUrl(httpUrl: string): string {
   return `${httpUrl.replace(/^http/, 'ws')}/ws`;

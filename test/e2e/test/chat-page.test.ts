@@ -3,13 +3,13 @@
 // joins it, they chat with each page's WebSocket on a different message replica, an offline member gets
 // a push, the page pages back through the history, and edits, deletes and reactions show on the other page.
 import { expect } from 'chai';
+import { eventually } from '@chatcluster/harness';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import {
-  eventually,
   historyPage,
   joinChannel,
   logIn,

@@ -3,23 +3,22 @@
 // WebSockets through the SDK across both message replicas, an offline member gets a push through the
 // local FCM stand-in, history pages back, and edits, deletes and reactions reach the other member.
 import { expect } from 'chai';
+import { call, eventually } from '@chatcluster/harness';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  call,
   ChatUser,
   createChannel,
-  eventually,
   historyPage,
   joinChannel,
   logIn,
   pushes,
   registerDevice,
   signUp,
-  type MessageView,
   type TestPlatform,
   type User,
 } from '../src/index.js';
+import type { MessageView } from '@chatcluster/message-sdk';
 import { sharedPlatform } from './support/shared-platform.js';
 
 describe('e2e: a chat journey through the platform as `make dev` starts it', function () {

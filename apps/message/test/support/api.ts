@@ -1,36 +1,8 @@
 // A JSON client for the auth and message APIs, and users with channels for the tests.
 import { randomBytes } from 'node:crypto';
+import { call } from '@chatcluster/harness';
 
-export interface ApiResponse<T = Record<string, unknown>> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
-export async function call<T = Record<string, unknown>>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string } = {},
-): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(new URL(path, baseUrl), {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, headers: res.headers, body: body as T };
-}
+export { call, type ApiResponse } from '@chatcluster/harness';
 
 export interface TestUser {
   id: string;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  eventually,
   createTempDir,
   httpGet,
   installCrds,
@@ -16,7 +17,6 @@ import {
 } from '@chatcluster/harness';
 import { KubeClient } from '@chatcluster/operator';
 import { DevRunner } from '../../src/runner/index.js';
-import { eventually } from '../support/eventually.js';
 
 const tinyServer = fileURLToPath(new URL('../support/tiny-server.js', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));

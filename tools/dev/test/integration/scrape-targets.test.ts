@@ -5,9 +5,14 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createTempDir, removeTempDir, startPrometheus, type PrometheusServer } from '@chatcluster/harness';
+import {
+  eventually,
+  createTempDir,
+  removeTempDir,
+  startPrometheus,
+  type PrometheusServer,
+} from '@chatcluster/harness';
 import { TargetFile, devPrometheusConfig } from '../../src/scrape-targets.js';
-import { eventually } from '../support/eventually.js';
 
 interface ActiveTarget {
   labels: Record<string, string>;
