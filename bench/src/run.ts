@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     'idle-connections': { type: 'string', default: '5000' },
     systems: { type: 'string', default: 'message,socketio,wsrelay' },
     workers: { type: 'string', default: '2' },
+    /** Directory for CPU profiles of the message instances (written when they exit). */
+    profile: { type: 'string' },
   },
 });
 const C = Number(args.connections);
@@ -77,7 +79,9 @@ async function startServers(system: System, env: Record<string, string>): Promis
   for (let i = 0; i < 2; i++) {
     const port = await freePort();
     const script = system === 'message' ? messageMain : serverScript[system];
+    const profile = system === 'message' && args.profile ? args.profile : undefined;
     const child = fork(script, [], {
+      execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
       env: {
         ...process.env,
         ...env,
@@ -103,7 +107,10 @@ async function startServers(system: System, env: Record<string, string>): Promis
             new Promise<void>((resolve) => {
               if (c.exitCode !== null) return resolve();
               c.once('exit', () => resolve());
-              c.kill('SIGKILL');
+              // A profiled instance must exit on its own to write its profile.
+              if (!args.profile) return c.kill('SIGKILL');
+              c.kill('SIGTERM');
+              setTimeout(() => c.kill('SIGKILL'), 40_000).unref();
             }),
         ),
       );
