@@ -3,20 +3,8 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '@chatcluster/kit';
 import type { MessageEvent, MessageView } from '@chatcluster/message-sdk';
-import {
-  CHANNEL_EVENTS,
-  eventsChannel,
-  eventsPrefix,
-  NOTIFY_STREAM,
-  OUTBOX_RECEIPTS,
-  recentKey,
-} from './keys.js';
+import { CHANNEL_EVENTS, eventsChannel, eventsPrefix, NOTIFY_STREAM, recentKey } from './keys.js';
 import type { RedisGuard } from './redis-guard.js';
-
-/** Names one published version of a message in the receipts set. */
-export function receiptOf(messageId: string, version: number): string {
-  return `${messageId}:${version}`;
-}
 
 export interface AuthChannelEvent {
   type: string;
@@ -126,11 +114,7 @@ export class Bus {
     const { channelId, seq } = event;
     const m = event.message;
     await this.options.guard.run('redis publish', async () => {
-      // The receipt rides in the same MULTI: published if and only if receipted.
-      const multi = this.cmd
-        .multi()
-        .publish(eventsChannel(channelId), JSON.stringify(event))
-        .zadd(OUTBOX_RECEIPTS, Date.now(), receiptOf(m.id, event.version));
+      const multi = this.cmd.multi().publish(eventsChannel(channelId), JSON.stringify(event));
       if (event.type === 'message.created' && event.version === 1) {
         multi.xadd(
           NOTIFY_STREAM,
@@ -161,24 +145,6 @@ export class Bus {
       const results = await multi.exec();
       const failed = results?.find(([err]) => err);
       if (failed) throw failed[0]!;
-    });
-  }
-
-  /** Which of these changes (`receiptOf`) were published. */
-  async receipted(keys: readonly string[]): Promise<boolean[]> {
-    if (keys.length === 0) return [];
-    const scores = await this.options.guard.run('redis receipts', () =>
-      this.cmd.zmscore(OUTBOX_RECEIPTS, ...keys),
-    );
-    return scores.map((score) => score !== null);
-  }
-
-  /** Drops receipts whose markers were cleared, and any older than `before` (epoch ms). */
-  async forgetReceipts(keys: readonly string[], before: number): Promise<void> {
-    await this.options.guard.run('redis receipts', async () => {
-      const multi = this.cmd.multi().zremrangebyscore(OUTBOX_RECEIPTS, '-inf', before);
-      if (keys.length > 0) multi.zrem(OUTBOX_RECEIPTS, ...keys);
-      await multi.exec();
     });
   }
 

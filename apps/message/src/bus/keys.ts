@@ -5,5 +5,3 @@ export const presenceKey = (userId: string): string => `chat:presence:${userId}`
 export const recentKey = (channelId: string): string => `chat:recent:${channelId}`;
 export const NOTIFY_STREAM = 'chat:notify';
 export const CHANNEL_EVENTS = 'chat:channel-events';
-/** Sorted set of published changes (`messageId:version` → time): the relay's receipts, read by the sweeper. */
-export const OUTBOX_RECEIPTS = 'chat:outbox:published';

@@ -118,7 +118,7 @@ export class ChannelFeed {
         const known = this.pending.get(seq) ?? this.ring.get(seq);
         if (known !== undefined) return known ? await this.deps.store.bySeq(this.channelId, seq) : null;
         const doc =
-          (await this.deps.store.bySeq(this.channelId, seq)) ??
+          (await this.deps.store.bySeqId(this.channelId, seq)) ??
           (await this.deps.store.seal(this.channelId, seq));
         return doc.hole ? null : doc;
       })();

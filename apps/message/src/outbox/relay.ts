@@ -1,13 +1,14 @@
-// The outbox relay. A change is stored with its marker (`outboxAt`, the time of the change) in the
-// same document; the relay hands it to local subscribers and publishes it to Redis together with a
-// receipt (`chat:outbox:published`, in the same MULTI). Every OUTBOX_SWEEP_MS a sweeper reads the
-// changes marked since the shared watermark, republishes those older than the interval that have no
-// receipt (Redis was down, an instance died in between), and moves the watermark on. Markers are
-// not cleared one by one: on FerretDB v1 every update rescans the collection while holding the write
-// lock, which stalled every send; a receipt costs one Redis command in a MULTI we send anyway.
+// The outbox relay. Before a change is stored, an outbox entry naming it is written (the
+// `message_outbox` collection), and the change carries its marker (`outboxAt`, the time of the
+// change) in its own document; the relay hands it to local subscribers, publishes it to Redis and
+// deletes the entry once everything it names is published. Every OUTBOX_SWEEP_MS a sweeper on each
+// instance reads the entries older than the interval (Redis was down, an instance died in between),
+// republishes the current state of what they name and deletes them. The entries are the only thing
+// the sweepers read, and they are few: on FerretDB v1 any query but one by `_id` reads the whole
+// collection, so sweeping the messages themselves grew with the collection and stalled every send.
 import type { Logger } from '@chatcluster/kit';
 import type { MessageEvent } from '@chatcluster/message-sdk';
-import { receiptOf, type Bus } from '../bus/bus.js';
+import type { Bus } from '../bus/bus.js';
 import { eventFromDoc } from '../delivery/events.js';
 import type { MessageMetrics } from '../metrics.js';
 import type { MessageStore } from '../store/message-store.js';
@@ -22,16 +23,14 @@ export interface RelayOptions {
   local: (event: MessageEvent) => void;
   sweepIntervalMs: number;
   /**
-   * How far behind the live edge the window restarts: a change is marked with its instance's clock
-   * before the insert, which may take up to the store timeout to land.
+   * How long an entry naming a change that is not stored is kept: the entry is written before the
+   * change, whose write may take up to the store timeout to land.
    */
   windowLagMs: number;
 }
 
-/** Changes looked at per sweep. */
-const sweepLimit = 20_000;
-/** Receipts are kept this long: far beyond the sweepers' window. */
-const receiptTtlMs = 3_600_000;
+/** Entries looked at per sweep. */
+const sweepLimit = 1_000;
 
 export class OutboxRelay {
   #timer: NodeJS.Timeout | undefined;
@@ -44,7 +43,13 @@ export class OutboxRelay {
   changed(doc: MessageDoc): void {
     const event = eventFromDoc(doc);
     this.options.local(event);
-    const work = this.#publish(event).finally(() => this.#inFlight.delete(work));
+    const work = this.#publish(event)
+      .then(async (ok) => {
+        if (!ok) return this.options.store.unpublished(doc);
+        await this.options.store.published(doc);
+      })
+      .catch((err: unknown) => this.options.logger.debug({ err }, 'outbox entry not removed; swept later'))
+      .finally(() => this.#inFlight.delete(work));
     this.#inFlight.add(work);
   }
 
@@ -70,42 +75,31 @@ export class OutboxRelay {
     this.#timer = setTimeout(tick, this.options.sweepIntervalMs);
   }
 
-  /** Republishes overdue changes without a receipt, moves the watermark, refreshes the gauges. */
+  /** Republishes what overdue entries name, deletes them, refreshes the gauges. */
   async sweep(): Promise<void> {
     const now = Date.now();
-    const until = now - this.options.sweepIntervalMs;
-    const from = await this.options.store.outboxWatermark();
-    const docs = await this.options.store.markedBetween(new Date(from), new Date(until), sweepLimit);
-    const unreceipted: string[] = [];
-    for (let i = 0; i < docs.length; i += 1_000) {
-      const chunk = docs.slice(i, i + 1_000);
-      const receipted = await this.options.bus.receipted(chunk.map((d) => receiptOf(d._id, d.version)));
-      chunk.forEach((d, k) => !receipted[k] && unreceipted.push(d._id));
-    }
-    // Only the few that need republishing are read whole (ordered by their marker, as listed).
-    const waiting = await this.options.store.byIds(unreceipted);
-    const oldest = waiting[0]?.outboxAt;
-    this.options.metrics.outboxPending.set(waiting.length);
+    const entries = await this.options.store.outboxEntries(sweepLimit);
+    const overdue = entries
+      .filter((e) => e.at.getTime() <= now - this.options.sweepIntervalMs)
+      .sort((a, b) => a.at.getTime() - b.at.getTime());
+    const oldest = overdue[0]?.at;
+    this.options.metrics.outboxPending.set(overdue.reduce((n, e) => n + e.ids.length, 0));
     this.options.metrics.outboxOldest.set(oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0);
 
-    let stuckAt: number | undefined;
-    for (const doc of waiting) {
-      const event = eventFromDoc(doc);
-      this.options.local(event);
-      if (!(await this.#publish(event))) {
-        stuckAt = doc.outboxAt!.getTime();
-        break;
+    for (const entry of overdue) {
+      const docs = await this.options.store.byIdsEach(entry.ids);
+      for (const doc of docs) {
+        if (!doc || doc.hole) continue;
+        const event = eventFromDoc(doc);
+        this.options.local(event);
+        // Redis is away: the entries stay for the next sweep.
+        if (!(await this.#publish(event))) return;
+        this.options.metrics.outboxRepublished.inc();
       }
-      this.options.metrics.outboxRepublished.inc();
+      // A change named but not stored yet may still land while its write is within the timeout.
+      if (docs.includes(null) && now - entry.at.getTime() < this.options.windowLagMs) continue;
+      await this.options.store.removeOutboxEntry(entry._id);
     }
-    // Everything before the next watermark is published; the live edge is re-read for a while.
-    const next =
-      stuckAt ??
-      (docs.length === sweepLimit
-        ? docs[docs.length - 1]!.outboxAt!.getTime()
-        : until - this.options.windowLagMs);
-    if (next > from) await this.options.store.advanceOutboxWatermark(next);
-    await this.options.bus.forgetReceipts([], now - receiptTtlMs).catch(() => undefined);
   }
 
   /** At shutdown: stop sweeping and let publications in flight finish. */

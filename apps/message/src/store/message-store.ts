@@ -6,7 +6,7 @@ import type { MessageView } from '@chatcluster/message-sdk';
 import { msgErrors } from '../errors.js';
 import { isDuplicateKey, type StoreGuard } from './guard.js';
 import { MessageLocks } from './message-lock.js';
-import type { CounterDoc, MessageDoc, Models } from './models.js';
+import type { CounterDoc, MessageDoc, Models, OutboxEntryDoc } from './models.js';
 
 export interface NewMessage {
   channelId: string;
@@ -27,7 +27,19 @@ export interface HistoryPage {
 }
 
 const holePrefix = '~hole:';
-const holeId = (channelId: string, seq: number) => `hole:${channelId}:${seq}`;
+
+/**
+ * The `_id` of whatever holds seq `seq` of a channel (message or hole): a name-based UUID (version
+ * 5 layout, SHA-1 of channel and seq), so a seq is found by `_id`, the one lookup every store
+ * indexes (FerretDB v1 on SQLite pushes down nothing else).
+ */
+export function messageIdOf(channelId: string, seq: number): string {
+  const h = createHash('sha1').update(`${channelId}\u0000${seq}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
 
 export function toView(doc: MessageDoc): MessageView {
   const reactions: Record<string, string[]> = {};
@@ -49,8 +61,18 @@ export function toView(doc: MessageDoc): MessageView {
   };
 }
 
+/** An outbox entry of this instance and how many of its changes are still to be published. */
+interface EntryLeft {
+  id: string;
+  left: number;
+}
+const changeKey = (doc: MessageDoc) => `${doc._id}:${doc.version}`;
+/** Changes stored here whose publication is awaited (beyond that the sweepers take over). */
+const maxTracked = 100_000;
+
 export class MessageStore {
   readonly #locks: MessageLocks;
+  readonly #unpublished = new Map<string, EntryLeft>();
 
   constructor(
     private readonly models: Models,
@@ -58,8 +80,6 @@ export class MessageStore {
     /** For the relay, sweeper and purge: slow background work must not trip the requests' breaker. */
     private readonly background: StoreGuard = guard,
     private readonly onHoleSealed: () => void = () => undefined,
-    /** Shard documents the per-channel counters are spread over (1 keeps every batch to one update). */
-    private readonly counterShards = 1,
   ) {
     const locks = models.messages.db.collection('message_locks') as unknown as ConstructorParameters<
       typeof MessageLocks
@@ -73,8 +93,8 @@ export class MessageStore {
   }
 
   /**
-   * Stores a batch of sends, of any channels: seqs for every channel from one counter update, one
-   * insert for all. The unique indexes decide races, so the hot path reads nothing: a send that
+   * Stores a batch of sends, of any channels: seqs from one counter update per channel, one insert
+   * for all. The unique indexes decide races, so the hot path reads nothing: a send that
    * hits (channel, clientMessageId) is a repeat (answered with the original, or a mismatch), one that
    * hits (channel, seq) lost its seq (a reader sealed it, or a concurrent allocation took it; FerretDB
    * v1 does not apply $inc atomically) and is retried with a new one.
@@ -99,7 +119,7 @@ export class MessageStore {
         const seq = next.get(item.channelId)!;
         next.set(item.channelId, seq + 1);
         return {
-          _id: randomUUID(),
+          _id: messageIdOf(item.channelId, seq),
           channelId: item.channelId,
           seq,
           senderId: item.senderId,
@@ -116,7 +136,15 @@ export class MessageStore {
           outboxAt: now,
         };
       });
+      const entry = await this.#addOutboxEntry(
+        docs.map((d) => d._id),
+        now,
+      );
       const failed = await this.insertMany(docs);
+      this.#track(
+        entry,
+        docs.filter((_, k) => !failed.has(k)),
+      );
       const retry: number[] = [];
       const repeats: { i: number; doc: MessageDoc }[] = [];
       for (let k = 0; k < docs.length; k++) {
@@ -159,38 +187,36 @@ export class MessageStore {
   }
 
   /**
-   * Allocates `n` seqs for each channel; returns each channel's highest. The counters live as fields
-   * of a few shard documents, so a batch touching many channels costs one update per shard.
+   * Allocates `n` seqs for each channel; returns each channel's highest. One counter document per
+   * channel, updated one after the other: on FerretDB v1 an update rewrites the whole document from what it
+   * read, so counters of different channels sharing a document undid each other's increments across
+   * instances (every such loss came back as a round of seq collisions).
    */
   private async allocate(counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-    const byShard = new Map<string, Record<string, number>>();
-    for (const [channelId, n] of counts) {
-      const shard = this.#counterShard(channelId);
-      byShard.set(shard, { ...byShard.get(shard), [`s.${channelId}`]: n });
-    }
+    // One at a time: SQLite (under FerretDB) takes one writer, and parallel writers back off in
+    // sleeps of up to 100 ms; in sequence each update is a fraction of a millisecond.
     const tops = new Map<string, number>();
-    await Promise.all(
-      [...byShard].map(async ([shard, inc]) => {
-        const doc = await this.guard.run('allocate seq', () =>
-          this.#counters.findOneAndUpdate(
-            { _id: shard },
-            { $inc: inc },
-            { upsert: true, returnDocument: 'after' },
-          ),
-        );
-        for (const key of Object.keys(inc)) {
-          const channelId = key.slice(2);
-          tops.set(channelId, doc?.s[channelId] ?? 0);
-        }
-      }),
-    );
+    for (const [channelId, n] of counts) tops.set(channelId, await this.#bump(channelId, n));
     return tops;
   }
 
-  #counterShard(channelId: string): string {
-    let h = 0;
-    for (let i = 0; i < channelId.length; i++) h = (h * 31 + channelId.charCodeAt(i)) | 0;
-    return `seq:${Math.abs(h) % this.counterShards}`;
+  async #bump(channelId: string, n: number): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const doc = await this.guard.run('allocate seq', () =>
+          this.#counters.findOneAndUpdate(
+            { _id: channelId },
+            { $inc: { seq: n } },
+            { upsert: true, returnDocument: 'after' },
+          ),
+        );
+        return doc?.seq ?? 0;
+      } catch (err) {
+        // Two first allocations raced to create the document (FerretDB v1 upserts read, then
+        // insert): the loser increments the winner's.
+        if (!isDuplicateKey(err) || attempt >= 3) throw err;
+      }
+    }
   }
 
   get #counters(): mongo.Collection<CounterDoc> {
@@ -255,8 +281,28 @@ export class MessageStore {
     }
   }
 
-  bySeq(channelId: string, seq: number): Promise<MessageDoc | null> {
-    return this.guard.run('find by seq', () =>
+  /** What holds the seq, or null. */
+  async bySeq(channelId: string, seq: number): Promise<MessageDoc | null> {
+    return (await this.bySeqId(channelId, seq)) ?? this.#bySeqScan(channelId, seq);
+  }
+
+  /**
+   * What holds the seq under its computed `_id`, or null: the indexed lookup. Callers that seal on
+   * a miss use it; the seal's holder lookup falls back to the field query, for documents stored
+   * with another `_id`.
+   */
+  async bySeqId(channelId: string, seq: number): Promise<MessageDoc | null> {
+    const doc = await this.guard.run('find by seq', () =>
+      this.models.messages
+        .findOne({ _id: messageIdOf(channelId, seq) })
+        .lean<MessageDoc>()
+        .exec(),
+    );
+    return doc && doc.channelId === channelId && doc.seq === seq ? doc : null;
+  }
+
+  #bySeqScan(channelId: string, seq: number): Promise<MessageDoc | null> {
+    return this.guard.run('find by seq fields', () =>
       this.models.messages.findOne({ channelId, seq }).lean<MessageDoc>().exec(),
     );
   }
@@ -287,10 +333,8 @@ export class MessageStore {
 
   /** The channel's highest allocated seq (0 when none). */
   async counter(channelId: string): Promise<number> {
-    const doc = await this.guard.run('read counter', () =>
-      this.#counters.findOne({ _id: this.#counterShard(channelId) }),
-    );
-    return doc?.s[channelId] ?? 0;
+    const doc = await this.guard.run('read counter', () => this.#counters.findOne({ _id: channelId }));
+    return doc?.seq ?? 0;
   }
 
   async history(
@@ -350,6 +394,7 @@ export class MessageStore {
     check(current);
     const now = new Date();
     const set = (update['$set'] as Record<string, unknown> | undefined) ?? {};
+    const entry = await this.#addOutboxEntry([current._id], now);
     const doc = await this.guard.run('change message', () =>
       this.models.messages
         .findOneAndUpdate(
@@ -364,6 +409,7 @@ export class MessageStore {
         )
         .exec(),
     );
+    this.#track(entry, doc ? [doc] : []);
     if (!doc) throw msgErrors.MSG_ALREADY_DELETED(`message ${seq} is deleted`);
     return doc;
   }
@@ -410,56 +456,63 @@ export class MessageStore {
     });
   }
 
-  /** Changes marked in [from, to], oldest first (id, version and marker only): the sweeper's window. */
-  markedBetween(
-    from: Date,
-    to: Date,
-    limit: number,
-  ): Promise<Pick<MessageDoc, '_id' | 'version' | 'outboxAt'>[]> {
-    return this.background.run('read outbox', () =>
-      this.models.messages
-        .find({ outboxAt: { $gte: from, $lte: to } })
-        .select({ _id: 1, version: 1, outboxAt: 1 })
-        .sort({ outboxAt: 1 })
-        .limit(limit)
-        .lean<Pick<MessageDoc, '_id' | 'version' | 'outboxAt'>[]>()
-        .exec(),
-    );
+  /** Names changes about to be stored (before they are): a crash after the write leaves it for the sweepers. */
+  async #addOutboxEntry(ids: string[], at: Date): Promise<string> {
+    const _id = randomUUID();
+    await this.guard.run('add outbox entry', () => this.#outbox.insertOne({ _id, at, ids }));
+    return _id;
   }
 
-  /** Whole documents by id, in the order given (missing ones left out). */
-  async byIds(ids: readonly string[]): Promise<MessageDoc[]> {
-    if (ids.length === 0) return [];
-    const docs = await this.background.run('read by ids', () =>
-      this.models.messages
-        .find({ _id: { $in: ids } })
-        .lean<MessageDoc[]>()
-        .exec(),
-    );
-    const byId = new Map(docs.map((d) => [d._id, d]));
-    return ids.flatMap((id) => byId.get(id) ?? []);
+  #track(entry: string, stored: readonly MessageDoc[]): void {
+    if (stored.length === 0) {
+      void this.removeOutboxEntry(entry).catch(() => undefined);
+      return;
+    }
+    const left: EntryLeft = { id: entry, left: stored.length };
+    for (const doc of stored) this.#unpublished.set(changeKey(doc), left);
+    while (this.#unpublished.size > maxTracked)
+      this.#unpublished.delete(this.#unpublished.keys().next().value!);
   }
 
-  /** Where the sweepers' window starts (shared by every instance; 0 before the first sweep). */
-  async outboxWatermark(): Promise<number> {
-    const doc = await this.background.run('read watermark', () =>
-      this.#watermarks.findOne({ _id: 'outbox:watermark' }),
-    );
-    return doc?.at.getTime() ?? 0;
+  /** The relay published this change: the entry goes once every change it names went. */
+  async published(doc: MessageDoc): Promise<void> {
+    const key = changeKey(doc);
+    const entry = this.#unpublished.get(key);
+    if (!entry) return;
+    this.#unpublished.delete(key);
+    if (--entry.left === 0) await this.removeOutboxEntry(entry.id);
   }
 
-  async advanceOutboxWatermark(at: number): Promise<void> {
-    await this.background.run('advance watermark', () =>
-      this.#watermarks.updateOne(
-        { _id: 'outbox:watermark' },
-        { $max: { at: new Date(at) } },
-        { upsert: true },
-      ),
-    );
+  /** The relay could not publish this change: its entry stays for the sweepers. */
+  unpublished(doc: MessageDoc): void {
+    this.#unpublished.delete(changeKey(doc));
   }
 
-  get #watermarks(): mongo.Collection<{ _id: string; at: Date }> {
-    return this.models.counters.collection as unknown as mongo.Collection<{ _id: string; at: Date }>;
+  async removeOutboxEntry(id: string): Promise<void> {
+    await this.background.run('remove outbox entry', () => this.#outbox.deleteOne({ _id: id }));
+  }
+
+  /** Outbox entries (a small collection: only what is being stored or could not be published). */
+  outboxEntries(limit: number): Promise<OutboxEntryDoc[]> {
+    return this.background.run('read outbox', () => this.#outbox.find({}).limit(limit).toArray());
+  }
+
+  /** Documents by `_id`, one indexed lookup each, in the order given (null where none). */
+  async byIdsEach(ids: readonly string[]): Promise<(MessageDoc | null)[]> {
+    const docs: (MessageDoc | null)[] = [];
+    for (let i = 0; i < ids.length; i += 50) {
+      const chunk = ids.slice(i, i + 50);
+      docs.push(
+        ...(await Promise.all(
+          chunk.map((id) => this.background.run('read by id', () => this.#raw.findOne({ _id: id }))),
+        )),
+      );
+    }
+    return docs;
+  }
+
+  get #outbox(): mongo.Collection<OutboxEntryDoc> {
+    return this.models.outbox.collection as unknown as mongo.Collection<OutboxEntryDoc>;
   }
 
   /** Removes tombstones deleted before `cutoff`; returns how many. */
@@ -489,7 +542,7 @@ export class MessageStore {
 function holeDoc(channelId: string, seq: number): MessageDoc {
   const now = new Date();
   return {
-    _id: holeId(channelId, seq),
+    _id: messageIdOf(channelId, seq),
     channelId,
     seq,
     senderId: '~',

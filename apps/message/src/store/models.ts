@@ -57,13 +57,13 @@ messageSchema.index({ channelId: 1, updatedAt: 1 }, { name: 'channel_updated' })
 messageSchema.index({ outboxAt: 1 }, { name: 'outbox' });
 messageSchema.index({ deletedAt: 1 }, { name: 'deleted' });
 
-/** Counter shard `seq:<n>`: `s.<channelId>` is the channel's last allocated message seq. */
+/** A channel's counter (`_id` is the channel id): `seq` is its last allocated message seq. */
 export interface CounterDoc {
   _id: string;
-  s: Record<string, number>;
+  seq: number;
 }
 const counterSchema = new Schema<CounterDoc>(
-  { _id: { type: String, required: true }, s: { type: Schema.Types.Mixed, default: {} } },
+  { _id: { type: String, required: true }, seq: { type: Number, default: 0 } },
   { versionKey: false, collection: 'channel_counters', autoIndex: false },
 );
 
@@ -82,8 +82,29 @@ const deletedChannelSchema = new Schema<DeletedChannelDoc>(
   { versionKey: false, collection: 'deleted_channels', autoIndex: false },
 );
 
+/**
+ * An outbox entry: written just before the changes it names are stored, deleted once they are
+ * published. The sweepers publish what an entry older than OUTBOX_SWEEP_MS still names.
+ */
+export interface OutboxEntryDoc {
+  _id: string;
+  /** When the changes were stamped (their `outboxAt`). */
+  at: Date;
+  /** Message `_id`s. */
+  ids: string[];
+}
+const outboxEntrySchema = new Schema<OutboxEntryDoc>(
+  {
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+    ids: { type: [String], default: [] },
+  },
+  { versionKey: false, collection: 'message_outbox', autoIndex: false },
+);
+
 export interface Models {
   messages: Model<MessageDoc>;
+  outbox: Model<OutboxEntryDoc>;
   counters: Model<CounterDoc>;
   deletedChannels: Model<DeletedChannelDoc>;
 }
@@ -91,6 +112,7 @@ export interface Models {
 export function createModels(connection: Connection): Models {
   return {
     messages: connection.model<MessageDoc>('Message', messageSchema),
+    outbox: connection.model<OutboxEntryDoc>('OutboxEntry', outboxEntrySchema),
     counters: connection.model<CounterDoc>('ChannelCounter', counterSchema),
     deletedChannels: connection.model<DeletedChannelDoc>('DeletedChannel', deletedChannelSchema),
   };

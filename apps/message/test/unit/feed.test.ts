@@ -43,6 +43,7 @@ class FakeStore {
         .slice(0, limit),
     );
   bySeq = (_c: string, seq: number) => Promise.resolve(this.docs.get(seq) ?? null);
+  bySeqId = this.bySeq;
   seal = (_c: string, seq: number) => {
     const existing = this.docs.get(seq);
     if (existing) return Promise.resolve(existing);
