@@ -194,6 +194,7 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       ctx.onShutdown('outbox relay', async () => {
         await relay.stop();
         await relay.sweep().catch(() => undefined);
+        await store.flushCounters().catch(() => undefined);
       });
       ctx.onShutdown('presence', () => presence.stop());
       ctx.onShutdown('delivery hub', () => hub.close());

@@ -69,10 +69,17 @@ interface EntryLeft {
 const changeKey = (doc: MessageDoc) => `${doc._id}:${doc.version}`;
 /** Changes stored here whose publication is awaited (beyond that the sweepers take over). */
 const maxTracked = 100_000;
+/** How far the channel counters may lag behind the stored seqs. */
+const hintIntervalMs = 500;
 
 export class MessageStore {
   readonly #locks: MessageLocks;
   readonly #unpublished = new Map<string, EntryLeft>();
+  /** Per channel, the highest seq this instance allocated or found taken. */
+  readonly #tops = new Map<string, number>();
+  /** Counter values to write. */
+  readonly #hints = new Map<string, number>();
+  #hintTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly models: Models,
@@ -156,8 +163,13 @@ export class MessageStore {
         }
         // Seal our seq: if that works the seq was free, so the clientMessageId is what collided.
         if (await this.trySealFree(doc.channelId, doc.seq)) repeats.push({ i, doc });
-        else retry.push(i);
+        else {
+          // Another instance took the seq: learn the channel again.
+          this.#tops.delete(doc.channelId);
+          retry.push(i);
+        }
       }
+      for (const [channelId, top] of tops) if (this.#tops.has(channelId)) this.#stored(channelId, top);
       for (const channelId of new Set(repeats.map((r) => r.doc.channelId))) {
         const mine = repeats.filter((r) => r.doc.channelId === channelId);
         const originals = await this.byClientIds(
@@ -187,36 +199,57 @@ export class MessageStore {
   }
 
   /**
-   * Allocates `n` seqs for each channel; returns each channel's highest. One counter document per
-   * channel, updated one after the other: on FerretDB v1 an update rewrites the whole document from what it
-   * read, so counters of different channels sharing a document undid each other's increments across
-   * instances (every such loss came back as a round of seq collisions).
+   * Allocates `n` seqs for each channel; returns each channel's highest. The seqs follow the highest
+   * this instance knows to be taken, learnt once from the channel's counter document and the
+   * documents after it (read by `_id`); the unique indexes decide races with other instances, and a
+   * channel that lost one is learnt again. The counter is a lower bound written behind the sends
+   * (`$max`, one update per channel per interval): writing it on every batch, one document per
+   * channel, cost more than the insert itself on FerretDB v1.
    */
   private async allocate(counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-    // One at a time: SQLite (under FerretDB) takes one writer, and parallel writers back off in
-    // sleeps of up to 100 ms; in sequence each update is a fraction of a millisecond.
     const tops = new Map<string, number>();
-    for (const [channelId, n] of counts) tops.set(channelId, await this.#bump(channelId, n));
+    await Promise.all(
+      [...counts].map(async ([channelId, n]) => {
+        const top = this.#tops.get(channelId) ?? (await this.counter(channelId));
+        this.#setTop(channelId, top + n);
+        tops.set(channelId, top + n);
+      }),
+    );
     return tops;
   }
 
-  async #bump(channelId: string, n: number): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const doc = await this.guard.run('allocate seq', () =>
-          this.#counters.findOneAndUpdate(
-            { _id: channelId },
-            { $inc: { seq: n } },
-            { upsert: true, returnDocument: 'after' },
-          ),
-        );
-        return doc?.seq ?? 0;
-      } catch (err) {
-        // Two first allocations raced to create the document (FerretDB v1 upserts read, then
-        // insert): the loser increments the winner's.
-        if (!isDuplicateKey(err) || attempt >= 3) throw err;
-      }
+  #setTop(channelId: string, top: number): void {
+    this.#tops.delete(channelId);
+    this.#tops.set(channelId, top);
+    if (this.#tops.size > maxTracked) this.#tops.delete(this.#tops.keys().next().value!);
+  }
+
+  /** Seqs up to `top` are stored (or sealed): the counter may follow. */
+  #stored(channelId: string, top: number): void {
+    if ((this.#hints.get(channelId) ?? 0) < top) this.#hints.set(channelId, top);
+    this.#hintTimer ??= setTimeout(() => void this.#writeHints(), hintIntervalMs).unref();
+  }
+
+  async #writeHints(): Promise<void> {
+    const hints = [...this.#hints];
+    this.#hints.clear();
+    for (const [channelId, top] of hints) {
+      await this.background
+        .run('advance counter', () =>
+          this.#counters.updateOne({ _id: channelId }, { $max: { seq: top } }, { upsert: true }),
+        )
+        .catch(() => undefined);
     }
+    this.#hintTimer = undefined;
+    if (this.#hints.size > 0) this.#stored(...[...this.#hints][0]!);
+  }
+
+  /** Writes the counters still behind (at shutdown). */
+  async flushCounters(): Promise<void> {
+    clearTimeout(this.#hintTimer);
+    await this.#writeHints();
+    clearTimeout(this.#hintTimer);
+    this.#hintTimer = undefined;
   }
 
   get #counters(): mongo.Collection<CounterDoc> {
@@ -331,10 +364,15 @@ export class MessageStore {
     );
   }
 
-  /** The channel's highest allocated seq (0 when none). */
+  /**
+   * The channel's highest stored seq as far as it is known (0 when none): the counter, then the
+   * documents after it, read by `_id`, while there are any (seqs whose write is in flight are not).
+   */
   async counter(channelId: string): Promise<number> {
     const doc = await this.guard.run('read counter', () => this.#counters.findOne({ _id: channelId }));
-    return doc?.seq ?? 0;
+    let top = doc?.seq ?? 0;
+    while (await this.bySeqId(channelId, top + 1)) top++;
+    return top;
   }
 
   async history(
