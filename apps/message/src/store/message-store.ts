@@ -70,7 +70,13 @@ const changeKey = (doc: MessageDoc) => `${doc._id}:${doc.version}`;
 /** Changes stored here whose publication is awaited (beyond that the sweepers take over). */
 const maxTracked = 100_000;
 /** How far the channel counters may lag behind the stored seqs. */
-const hintIntervalMs = 500;
+const hintIntervalMs = 2_000;
+/** A counter is written when it lags this many seqs (readers step over the rest by `_id`)... */
+const hintLagSeqs = 64;
+/** ...or this long. */
+const hintMaxAgeMs = 10_000;
+/** Published outbox entries are deleted together, this often. */
+const removeIntervalMs = 100;
 
 export class MessageStore {
   readonly #locks: MessageLocks;
@@ -79,7 +85,12 @@ export class MessageStore {
   readonly #tops = new Map<string, number>();
   /** Counter values to write. */
   readonly #hints = new Map<string, number>();
+  /** What was last written to each counter, and when. */
+  readonly #written = new Map<string, { seq: number; at: number }>();
   #hintTimer: NodeJS.Timeout | undefined;
+  /** Published entries to delete, and the pending deletion. */
+  #done: string[] = [];
+  #removing: Promise<void> | undefined;
 
   constructor(
     private readonly models: Models,
@@ -203,7 +214,7 @@ export class MessageStore {
    * this instance knows to be taken, learnt once from the channel's counter document and the
    * documents after it (read by `_id`); the unique indexes decide races with other instances, and a
    * channel that lost one is learnt again. The counter is a lower bound written behind the sends
-   * (`$max`, one update per channel per interval): writing it on every batch, one document per
+   * (`$max`, once it lags 64 seqs or 10 s): writing it on every batch, one document per
    * channel, cost more than the insert itself on FerretDB v1.
    */
   private async allocate(counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
@@ -230,10 +241,18 @@ export class MessageStore {
     this.#hintTimer ??= setTimeout(() => void this.#writeHints(), hintIntervalMs).unref();
   }
 
-  async #writeHints(): Promise<void> {
-    const hints = [...this.#hints];
-    this.#hints.clear();
-    for (const [channelId, top] of hints) {
+  /** Writes the counters that lag far enough or long enough behind (all of them with `all`). */
+  async #writeHints(all = false): Promise<void> {
+    const now = Date.now();
+    const due = [...this.#hints].filter(([channelId, top]) => {
+      const written = this.#written.get(channelId);
+      return all || !written || top - written.seq >= hintLagSeqs || now - written.at >= hintMaxAgeMs;
+    });
+    for (const [channelId, top] of due) {
+      this.#hints.delete(channelId);
+      this.#written.delete(channelId);
+      this.#written.set(channelId, { seq: top, at: now });
+      if (this.#written.size > maxTracked) this.#written.delete(this.#written.keys().next().value!);
       await this.background
         .run('advance counter', () =>
           this.#counters.updateOne({ _id: channelId }, { $max: { seq: top } }, { upsert: true }),
@@ -241,13 +260,14 @@ export class MessageStore {
         .catch(() => undefined);
     }
     this.#hintTimer = undefined;
-    if (this.#hints.size > 0) this.#stored(...[...this.#hints][0]!);
+    const next = this.#hints.entries().next();
+    if (!next.done) this.#stored(...next.value);
   }
 
   /** Writes the counters still behind (at shutdown). */
   async flushCounters(): Promise<void> {
     clearTimeout(this.#hintTimer);
-    await this.#writeHints();
+    await this.#writeHints(true);
     clearTimeout(this.#hintTimer);
     this.#hintTimer = undefined;
   }
@@ -512,13 +532,27 @@ export class MessageStore {
       this.#unpublished.delete(this.#unpublished.keys().next().value!);
   }
 
-  /** The relay published this change: the entry goes once every change it names went. */
+  /**
+   * The relay published this change: the entry goes once every change it names went (entries are
+   * deleted together every 100 ms: one write instead of one per batch).
+   */
   async published(doc: MessageDoc): Promise<void> {
     const key = changeKey(doc);
     const entry = this.#unpublished.get(key);
     if (!entry) return;
     this.#unpublished.delete(key);
-    if (--entry.left === 0) await this.removeOutboxEntry(entry.id);
+    if (--entry.left > 0) return;
+    this.#done.push(entry.id);
+    this.#removing ??= new Promise<void>((resolve) => setTimeout(resolve, removeIntervalMs).unref()).then(
+      () => {
+        const ids = this.#done.splice(0);
+        this.#removing = undefined;
+        return this.background
+          .run('remove outbox entries', () => this.#outbox.deleteMany({ _id: { $in: ids } }))
+          .then(() => undefined);
+      },
+    );
+    await this.#removing;
   }
 
   /** The relay could not publish this change: its entry stays for the sweepers. */

@@ -118,7 +118,13 @@ export function createModels(connection: Connection): Models {
   };
 }
 
-/** Creates the indexes (idempotent); run at start. */
+/** Creates the indexes and collections (idempotent); run at start. */
 export async function ensureIndexes(models: Models): Promise<void> {
   await models.messages.createIndexes();
+  // Created up front: FerretDB creates a collection's table on the first write, which then waits.
+  for (const model of [models.outbox, models.counters]) {
+    await model.createCollection().catch((err: unknown) => {
+      if ((err as { code?: unknown }).code !== 48) throw err; // NamespaceExists
+    });
+  }
 }

@@ -42,6 +42,7 @@ function eventFrame(event: MessageEvent, kind: 'created' | 'mutation'): string {
 }
 
 const maxUnackedTracked = 10_000;
+const corkFlushBytes = 64 * 1024;
 
 class Subscription implements Subscriber {
   cursor: number;
@@ -107,6 +108,9 @@ export class Connection {
   closed = false;
   /** Why we closed it, for the closed-connections metric. */
   closeReason: string | undefined;
+  /** Corked in this turn of the event loop; and still corked. */
+  #corked = false;
+  #socketCorked = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -116,7 +120,13 @@ export class Connection {
 
   sendRaw(data: string): void {
     if (this.closed) return;
+    this.#cork();
     this.ws.send(data);
+    // A long replay is not held back: past 64 KiB the corked frames leave at once.
+    if (this.#socketCorked && this.ws.bufferedAmount > corkFlushBytes) {
+      this.#socketCorked = false;
+      this.#socket()?.uncork();
+    }
     if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
       // The client reads slower than we write: cut it loose (it resumes) instead of buffering forever.
       this.close(CloseCode.slowConsumer, 'slow consumer', 'slow_consumer');
@@ -126,6 +136,29 @@ export class Connection {
 
   send(frame: ServerFrame): void {
     this.sendRaw(JSON.stringify(frame));
+  }
+
+  /**
+   * Frames sent to this connection in one turn of the event loop leave in one write: the socket is
+   * corked at the first and uncorked after the current work (a fan-out of many events, a replay).
+   */
+  #cork(): void {
+    if (this.#corked) return;
+    const socket = this.#socket();
+    if (!socket) return;
+    this.#corked = this.#socketCorked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.#corked = false;
+      if (!this.#socketCorked) return;
+      this.#socketCorked = false;
+      socket.uncork();
+    });
+  }
+
+  /** ws keeps its net.Socket as `_socket` (not in its types). */
+  #socket(): { cork(): void; uncork(): void } | undefined {
+    return (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
   }
 
   close(code: number, reason: string, metricReason: string): void {
