@@ -4,7 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 summary=$(mktemp)
-export TEST_SUMMARY_FILE=$summary
+failures=$(mktemp)
+export TEST_SUMMARY_FILE=$summary TEST_FAILURES_FILE=$failures
 failed=()
 for suite in "$@"; do
   echo "=== suite: $suite ==="
@@ -13,7 +14,10 @@ for suite in "$@"; do
   echo "=== suite $suite took $((SECONDS - started)) s ==="
 done
 echo
-[ ${#failed[@]} -eq 0 ] || echo "failed suites: ${failed[*]}"
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "failed suites: ${failed[*]}"
+  [ -s "$failures" ] && { echo "failed tests:"; sed 's/^/  /' "$failures"; }
+fi
 awk '{p+=$1; f+=$2; s+=$3} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, s}' "$summary"
-rm -f "$summary"
+rm -f "$summary" "$failures"
 [ ${#failed[@]} -eq 0 ]

@@ -3,30 +3,16 @@
 // runner restarts the killed process as the kubelet would.
 import { expect } from 'chai';
 import { eventually } from '@chatcluster/harness';
-import {
-  ChatLoad,
-  expectNothingLost,
-  freshChannel,
-  healthyBaseline,
-  report,
-  type ChaosPlatform,
-} from '../src/index.js';
-import { sharedPlatform } from './support/shared-platform.js';
+import { ChatLoad, expectNothingLost, freshChannel, report } from '../src/index.js';
+import { useChaosPlatform } from './support/shared-platform.js';
 
 describe('chaos 1: a message replica SIGKILLed at peak load', function () {
   this.timeout(240_000);
-  let platform: ChaosPlatform;
 
-  before(async function () {
-    this.timeout(300_000);
-    platform = await sharedPlatform();
-    await healthyBaseline(platform);
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
-  });
+  const chaos = useChaosPlatform();
 
   it('loses and duplicates no acknowledged message, and the replica comes back', async () => {
+    const platform = chaos();
     const members = platform.users.slice(0, 6);
     const channelId = await freshChannel(platform, members);
     const load = await ChatLoad.start({ messageUrl: platform.messageUrl, channelId, members });

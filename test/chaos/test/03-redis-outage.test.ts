@@ -2,34 +2,16 @@
 // refused) while members chat across both replicas, then back. Messages are stored and acknowledged
 // throughout; members on other instances get them when Redis returns (catch-up), none twice.
 import { expect } from 'chai';
-import {
-  ChatLoad,
-  expectNothingLost,
-  freshChannel,
-  healthyBaseline,
-  outageMs,
-  report,
-  type ChaosPlatform,
-} from '../src/index.js';
-import { sharedPlatform } from './support/shared-platform.js';
+import { ChatLoad, expectNothingLost, freshChannel, outageMs, report } from '../src/index.js';
+import { useChaosPlatform } from './support/shared-platform.js';
 
 describe('chaos 3: Redis unavailable for 30 s during Pub/Sub, then back', function () {
   this.timeout(300_000);
-  let platform: ChaosPlatform;
 
-  before(async function () {
-    this.timeout(300_000);
-    platform = await sharedPlatform();
-    await healthyBaseline(platform);
-  });
-  after(async () => {
-    await platform?.toxiproxy.enableProxy('redis');
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
-  });
+  const chaos = useChaosPlatform((p) => p.toxiproxy.enableProxy('redis'));
 
   it('keeps acknowledging, and every acknowledged message reaches every member once after Redis returns', async () => {
+    const platform = chaos();
     const members = platform.users.slice(0, 6);
     const channelId = await freshChannel(platform, members);
     const load = await ChatLoad.start({ messageUrl: platform.messageUrl, channelId, members });

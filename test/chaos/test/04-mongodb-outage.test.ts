@@ -7,35 +7,16 @@
 // 6h/30m page, if it fires, is reported: its 30 min window keeps it firing longer).
 import { expect } from 'chai';
 import { eventually } from '@chatcluster/harness';
-import {
-  AlertWatch,
-  ChatLoad,
-  expectNothingLost,
-  freshChannel,
-  healthyBaseline,
-  outageMs,
-  report,
-  type ChaosPlatform,
-} from '../src/index.js';
-import { sharedPlatform } from './support/shared-platform.js';
+import { AlertWatch, ChatLoad, expectNothingLost, freshChannel, outageMs, report } from '../src/index.js';
+import { useChaosPlatform } from './support/shared-platform.js';
 
 describe('chaos 4 and 9: the MongoDB-wire server unavailable for 30 s during sends; the page fires and resolves', function () {
   this.timeout(900_000);
-  let platform: ChaosPlatform;
 
-  before(async function () {
-    this.timeout(300_000);
-    platform = await sharedPlatform();
-    await healthyBaseline(platform);
-  });
-  after(async () => {
-    await platform?.toxiproxy.enableProxy('mongodb');
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
-  });
+  const chaos = useChaosPlatform((p) => p.toxiproxy.enableProxy('mongodb'));
 
   it('acknowledges only what it stored, and stores every send once after the store returns', async () => {
+    const platform = chaos();
     const members = platform.users.slice(0, 6);
     const channelId = await freshChannel(platform, members);
     const page = {

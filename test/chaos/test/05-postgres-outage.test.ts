@@ -11,13 +11,12 @@ import {
   ChatLoad,
   expectNothingLost,
   freshChannel,
-  healthyBaseline,
   outageMs,
   report,
   type ChaosPlatform,
   type LoadFigures,
 } from '../src/index.js';
-import { sharedPlatform } from './support/shared-platform.js';
+import { useChaosPlatform } from './support/shared-platform.js';
 
 interface SignIn {
   via: 'auth' | 'page';
@@ -80,10 +79,11 @@ describe('chaos 5: PostgreSQL unavailable for 30 s', function () {
   const during: SignIn[] = [];
   const afterwards: SignIn[] = [];
 
+  const chaos = useChaosPlatform((p) => p.toxiproxy.enableProxy('postgres'));
+
   before(async function () {
     this.timeout(300_000);
-    platform = await sharedPlatform();
-    await healthyBaseline(platform);
+    platform = chaos();
     members = platform.users.slice(0, 6);
     const prober = platform.users[6]!;
     const attempt = (via: SignIn['via']) =>
@@ -123,12 +123,6 @@ describe('chaos 5: PostgreSQL unavailable for 30 s', function () {
       signInRecoveredMs,
       signInsDuring: during,
     });
-  });
-  after(async () => {
-    await platform?.toxiproxy.enableProxy('postgres');
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
   });
 
   it('signed-in chat continues: no stall, nothing lost or duplicated', () => {

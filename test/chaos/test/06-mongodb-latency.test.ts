@@ -11,14 +11,13 @@ import {
   ChatLoad,
   expectNothingLost,
   freshChannel,
-  healthyBaseline,
   metricValue,
   outageMs,
   report,
   type ChaosPlatform,
   type LoadFigures,
 } from '../src/index.js';
-import { sharedPlatform } from './support/shared-platform.js';
+import { useChaosPlatform } from './support/shared-platform.js';
 
 interface Probe {
   replica: string;
@@ -38,10 +37,11 @@ describe('chaos 6: 2 s latency between the message service and MongoDB', functio
   const probes: Probe[] = [];
   let faultProbes = 0;
 
+  const chaos = useChaosPlatform((p) => p.toxiproxy.reset());
+
   before(async function () {
     this.timeout(300_000);
-    platform = await sharedPlatform();
-    await healthyBaseline(platform);
+    platform = chaos();
     const members = platform.users.slice(0, 6);
     const prober: User = platform.users[6]!;
     const channelId = await freshChannel(platform, [...members, prober]);
@@ -142,12 +142,6 @@ describe('chaos 6: 2 s latency between the message service and MongoDB', functio
       probeMaxMs: Math.max(...probes.map((p) => p.ms)),
       shedSample: shed.slice(0, 3),
     });
-  });
-  after(async () => {
-    await platform?.toxiproxy.reset();
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
   });
 
   it('loses and duplicates no acknowledged message', () => {

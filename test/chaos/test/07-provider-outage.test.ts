@@ -13,14 +13,13 @@ import {
   ChatLoad,
   expectNothingLost,
   freshChannel,
-  healthyBaseline,
   metricValue,
   outageMs,
   report,
   type ChaosPlatform,
   type LoadFigures,
 } from '../src/index.js';
-import { sharedPlatform } from './support/shared-platform.js';
+import { useChaosPlatform } from './support/shared-platform.js';
 
 describe('chaos 7: FCM answering 500 and SendGrid hanging', function () {
   this.timeout(1_200_000);
@@ -33,10 +32,14 @@ describe('chaos 7: FCM answering 500 and SendGrid hanging', function () {
   let alert: { firedMsAfterFaultStart: number | null; resolvedMsAfterFaultEnd: number | null };
   const expectedAlert = { alertname: 'NotificationSuccessBelowObjective' };
 
+  const chaos = useChaosPlatform((p) => {
+    p.platform.parts.sink.setFault('fcm', 'ok');
+    p.platform.parts.sink.setFault('sendgrid', 'ok');
+  });
+
   before(async function () {
     this.timeout(1_200_000);
-    platform = await sharedPlatform();
-    await healthyBaseline(platform);
+    platform = chaos();
     const sink = platform.platform.parts.sink;
     const members = platform.users.slice(0, 6);
     const [pushUser, mailUser] = [platform.users[7]!, platform.users[8]!];
@@ -174,13 +177,6 @@ describe('chaos 7: FCM answering 500 and SendGrid hanging', function () {
         }),
       },
     });
-  });
-  after(() => {
-    platform?.platform.parts.sink.setFault('fcm', 'ok');
-    platform?.platform.parts.sink.setFault('sendgrid', 'ok');
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
   });
 
   it('loses and duplicates no acknowledged message, and chat latency is unchanged', () => {

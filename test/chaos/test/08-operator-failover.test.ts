@@ -15,13 +15,12 @@ import {
   expectNothingLost,
   freshChannel,
   GateProxy,
-  healthyBaseline,
   report,
   type ChaosPlatform,
   type ClusterStatus,
   type LoadFigures,
 } from '../src/index.js';
-import { sharedPlatform } from './support/shared-platform.js';
+import { useChaosPlatform } from './support/shared-platform.js';
 
 const CHILD_KINDS =
   'deployments,rollouts.argoproj.io,services,configmaps,serviceaccounts,poddisruptionbudgets,networkpolicies,servicemonitors.monitoring.coreos.com';
@@ -104,10 +103,11 @@ describe('chaos 8: the operator killed mid-reconcile, its leadership lost: the s
     );
   const name = (c: Child) => `${c.kind}/${c.metadata.name}`;
 
+  const chaos = useChaosPlatform();
+
   before(async function () {
     this.timeout(600_000);
-    platform = await sharedPlatform();
-    await healthyBaseline(platform);
+    platform = chaos();
     const kube = platform.platform.parts.controlPlane.kube;
     const version = (await children())[0]!.metadata.labels![VERSION_LABEL]!;
     const next = `${version}-chaos.1`;
@@ -214,9 +214,6 @@ describe('chaos 8: the operator killed mid-reconcile, its leadership lost: the s
   after(async () => {
     for (const operator of operators) await operator.stop().catch(() => undefined);
     await gate?.stop();
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
   });
 
   it('was killed mid-reconcile: the change half-applied, the status not caught up', () => {

@@ -1,6 +1,7 @@
 // One client connection: frames in, frames out, its subscriptions, heartbeat and idle bookkeeping,
 // and the slow-consumer bound (docs/protocol.md).
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { isAppError, retryAfterSecondsOf, toAppError, type Logger } from '@chatcluster/kit';
 import {
@@ -112,8 +113,10 @@ export class Connection {
   #corked = false;
   #socketCorked = false;
 
+  /** `socket` is the upgraded TCP socket that `ws` writes to: corking it batches the frames. */
   constructor(
     readonly ws: WebSocket,
+    private readonly socket: Pick<Duplex, 'cork' | 'uncork'>,
     readonly userId: string,
     readonly deps: ConnectionDeps,
   ) {}
@@ -125,7 +128,7 @@ export class Connection {
     // A long replay is not held back: past 64 KiB the corked frames leave at once.
     if (this.#socketCorked && this.ws.bufferedAmount > corkFlushBytes) {
       this.#socketCorked = false;
-      this.#socket()?.uncork();
+      this.socket.uncork();
     }
     if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
       // The client reads slower than we write: cut it loose (it resumes) instead of buffering forever.
@@ -144,8 +147,7 @@ export class Connection {
    */
   #cork(): void {
     if (this.#corked) return;
-    const socket = this.#socket();
-    if (!socket) return;
+    const socket = this.socket;
     this.#corked = this.#socketCorked = true;
     socket.cork();
     setImmediate(() => {
@@ -154,11 +156,6 @@ export class Connection {
       this.#socketCorked = false;
       socket.uncork();
     });
-  }
-
-  /** ws keeps its net.Socket as `_socket` (not in its types). */
-  #socket(): { cork(): void; uncork(): void } | undefined {
-    return (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
   }
 
   close(code: number, reason: string, metricReason: string): void {

@@ -57,12 +57,12 @@ export class WsServer {
       );
     }
     if (this.#draining) return refuse(socket, 503, 'SHUTTING_DOWN');
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, claims));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, claims));
   }
 
-  #open(ws: WebSocket, claims: { sub: string; exp: number }): void {
+  #open(ws: WebSocket, socket: Duplex, claims: { sub: string; exp: number }): void {
     const { metrics } = this.options;
-    const connection = new Connection(ws, claims.sub, this.options);
+    const connection = new Connection(ws, socket, claims.sub, this.options);
     this.connections.add(connection);
     metrics.connections.inc();
     metrics.connectionsOpened.inc();

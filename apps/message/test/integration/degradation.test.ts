@@ -152,4 +152,66 @@ describe('message: degradation when Redis or MongoDB is down', function () {
     ]);
     expect(sender.instances).to.have.length(1);
   });
+
+  it('every instance stores again soon after a 20 s MongoDB cut that caught many sends and reads in flight', async () => {
+    const channel = await channelWith(stack.auth.url, alice, [bob]);
+    let stop = false;
+    let sent = 0;
+    // Many writes and reads in flight on both instances when the network goes, as under chat load.
+    const worker = async (url: string, w: number) => {
+      for (let i = 0; !stop; i++) {
+        const r = await call(url, 'POST', '/api/v1/messages', {
+          body: { channelId: channel, clientMessageId: `cut-${w}-${i}`, body: `cut ${w} ${i}` },
+          token: alice.token,
+        }).catch(() => undefined);
+        if (r?.status === 201) sent++;
+        await call(url, 'GET', `/api/v1/messages?channelId=${channel}&limit=5`, { token: bob.token }).catch(
+          () => undefined,
+        );
+      }
+    };
+    const workers = stack.instances.flatMap((instance, n) =>
+      Array.from({ length: 12 }, (_, w) => worker(instance.url, n * 100 + w)),
+    );
+    try {
+      await eventually(
+        () => sent,
+        (n) => n >= 50,
+      );
+      await stack.toxiproxy.disableProxy(stack.mongoProxy);
+      await new Promise((r) => setTimeout(r, 20_000));
+    } finally {
+      await stack.toxiproxy.enableProxy(stack.mongoProxy);
+    }
+    try {
+      for (const instance of stack.instances) {
+        let attempt = 0;
+        const stored = await eventually(
+          () =>
+            call(instance.url, 'POST', '/api/v1/messages', {
+              body: {
+                channelId: channel,
+                clientMessageId: `after-${instance.name}-${attempt++}`,
+                body: 'after',
+              },
+              token: alice.token,
+            }),
+          (r) => r.status === 201,
+          15_000,
+          250,
+        );
+        expect(stored.status, `${instance.name} stores again: ${JSON.stringify(stored.body)}`).to.equal(201);
+        const ready = await eventually(
+          () => call(instance.url, 'GET', '/health/readiness'),
+          (r) => r.status === 200,
+          15_000,
+          250,
+        );
+        expect(ready.status, `${instance.name} ready again`).to.equal(200);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(workers);
+    }
+  });
 });
