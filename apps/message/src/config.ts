@@ -13,6 +13,8 @@ export const messageConfigSchema = kitConfigSchema.extend({
   INSTANCE_ID: env.string(hostname()),
   INTERNAL_API_TOKEN: env.string().optional(),
   MONGO_TIMEOUT_MS: env.durationMs(5_000),
+  /** Requests' MongoDB calls this slow count against the `mongodb` breaker (half of them in 10 s open it). */
+  MONGO_SLOW_CALL_MS: env.durationMs(1_000),
   REDIS_TIMEOUT_MS: env.durationMs(1_000),
   GAP_WAIT_MS: env.durationMs(250),
   OUTBOX_SWEEP_MS: env.durationMs(5_000),

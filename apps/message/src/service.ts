@@ -85,7 +85,12 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         },
         onReopenFailed: (err) => logger.warn({ err }, 'MongoDB connection not opened; trying again'),
       });
-      const storeGuard = createStoreGuard(config.MONGO_TIMEOUT_MS, metrics);
+      const storeGuard = createStoreGuard(
+        config.MONGO_TIMEOUT_MS,
+        metrics,
+        'mongodb',
+        config.MONGO_SLOW_CALL_MS,
+      );
       const backgroundGuard = createStoreGuard(config.MONGO_TIMEOUT_MS * 6, metrics, 'mongodb-background');
       const store = new MessageStore(models, storeGuard, backgroundGuard, () => m.holes.inc());
 

@@ -20,6 +20,13 @@ export interface BreakerOptions {
   consecutiveFailures?: number;
   /** Which errors count against the dependency; others (e.g. 4xx answers) pass through untallied. */
   isFailure?: (err: unknown) => boolean;
+  /**
+   * A call that settles after this many ms is slow (Resilience4j's slowCallDurationThreshold): a
+   * dependency that answers, but too slowly to be useful, opens the circuit too.
+   */
+  slowCallMs?: number;
+  /** Opens when this share of the calls in the rolling window was slow (with `slowCallMs`; default 50). */
+  slowCallRatePercentage?: number;
 }
 
 export type BreakerState = 'closed' | 'halfOpen' | 'open';
@@ -57,7 +64,18 @@ export function createBreaker<A extends unknown[], R>(
 ): Breaker<A, R> {
   const resetTimeout = options.resetTimeout ?? 30_000;
   const { isFailure } = options;
-  const circuit = new CircuitBreaker<A, R>(fn, {
+  const slow = options.slowCallMs === undefined ? undefined : slowCallTally(options);
+  const timed = slow
+    ? async (...args: A): Promise<R> => {
+        const started = performance.now();
+        try {
+          return await fn(...args);
+        } finally {
+          slow.record(performance.now() - started);
+        }
+      }
+    : fn;
+  const circuit = new CircuitBreaker<A, R>(timed, {
     name,
     timeout: options.timeout ?? false,
     resetTimeout,
@@ -73,6 +91,13 @@ export function createBreaker<A extends unknown[], R>(
 
   let openedAt = 0;
   circuit.on('open', () => (openedAt = Date.now()));
+  if (slow) {
+    slow.onTooSlow(() => {
+      if (!circuit.opened) circuit.open();
+    });
+    // Each closed period is judged on its own calls.
+    circuit.on('close', () => slow.clear());
+  }
 
   if (options.consecutiveFailures !== undefined) {
     // opossum only knows percentages over a window; a run of failures opens the circuit too.
@@ -127,5 +152,34 @@ export function createBreaker<A extends unknown[], R>(
     fire: (...args) => circuit.fire(...args).catch(translate),
     circuit,
     shutdown: () => circuit.shutdown(),
+  };
+}
+
+/** Calls and slow calls over the rolling window, in one-second buckets. */
+function slowCallTally(options: BreakerOptions) {
+  const slowMs = options.slowCallMs!;
+  const percentage = options.slowCallRatePercentage ?? 50;
+  const minCalls = Math.max(1, options.volumeThreshold ?? 1);
+  const buckets = Math.max(1, Math.ceil((options.rollingCountTimeout ?? 10_000) / 1000));
+  let window: { second: number; calls: number; slow: number }[] = [];
+  let tooSlow: () => void = () => undefined;
+  return {
+    onTooSlow(handler: () => void) {
+      tooSlow = handler;
+    },
+    clear() {
+      window = [];
+    },
+    record(ms: number) {
+      const second = Math.floor(Date.now() / 1000);
+      window = window.filter((b) => b.second > second - buckets);
+      let bucket = window[window.length - 1];
+      if (bucket?.second !== second) window.push((bucket = { second, calls: 0, slow: 0 }));
+      bucket.calls++;
+      if (ms >= slowMs) bucket.slow++;
+      const calls = window.reduce((n, b) => n + b.calls, 0);
+      const slowCalls = window.reduce((n, b) => n + b.slow, 0);
+      if (calls >= minCalls && slowCalls * 100 >= percentage * calls) tooSlow();
+    },
   };
 }

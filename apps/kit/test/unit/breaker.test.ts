@@ -102,6 +102,38 @@ describe('createBreaker', () => {
     expect(await events('close')).to.equal(1);
   });
 
+  it('opens when too many calls in the window answer, but slowly, and then sheds with CIRCUIT_OPEN', async () => {
+    let delayMs = 0;
+    const mongo = createBreaker(
+      'mongodb',
+      (answer: string) => new Promise<string>((resolve) => setTimeout(() => resolve(answer), delayMs)),
+      { slowCallMs: 40, slowCallRatePercentage: 50, volumeThreshold: 4, resetTimeout: 10_000 },
+      metrics,
+    );
+    breakers.push(mongo);
+    for (let i = 0; i < 4; i++) expect(await mongo.fire(`fast ${i}`)).to.equal(`fast ${i}`);
+    delayMs = 60;
+    // Slow calls still answer; the circuit opens once half the window's calls were slow.
+    for (let i = 0; i < 3; i++) expect(await mongo.fire(`slow ${i}`)).to.equal(`slow ${i}`);
+    expect(mongo.state, '3 slow of 7').to.equal('closed');
+    expect(await mongo.fire('slow 3')).to.equal('slow 3');
+    expect(mongo.state, '4 slow of 8').to.equal('open');
+    const shed = await mongo.fire('shed').catch((e: unknown) => e);
+    expect(shed).to.be.instanceOf(AppError).and.include({ code: 'CIRCUIT_OPEN' });
+  });
+
+  it('counts no call as slow without slowCallMs', async () => {
+    const mongo = createBreaker(
+      'mongodb',
+      () => new Promise<string>((resolve) => setTimeout(() => resolve('late'), 30)),
+      { volumeThreshold: 1 },
+      metrics,
+    );
+    breakers.push(mongo);
+    for (let i = 0; i < 3; i++) await mongo.fire();
+    expect(mongo.state).to.equal('closed');
+  });
+
   it('does not count errors that isFailure rejects (e.g. 4xx answers)', async () => {
     const fcm = createBreaker(
       'fcm',

@@ -23,8 +23,11 @@ export function authProxy(authUrl: string): Router {
       { operation: 'auth proxy' },
     );
     res.status(answer.status);
-    const type = answer.headers.get('content-type');
-    if (type) res.type(type);
+    // What a client acts on: the body's type, and when to try again (429, 503).
+    for (const name of ['content-type', 'retry-after']) {
+      const value = answer.headers.get(name);
+      if (value) res.setHeader(name, value);
+    }
     res.send(Buffer.from(await answer.arrayBuffer()));
   });
   return router;

@@ -16,7 +16,13 @@ export interface StoreGuard {
 }
 
 /** `name` is the breaker's: `mongodb` for requests, `mongodb-background` for the relay and jobs. */
-export function createStoreGuard(timeoutMs: number, metrics?: Metrics, name = 'mongodb'): StoreGuard {
+export function createStoreGuard(
+  timeoutMs: number,
+  metrics?: Metrics,
+  name = 'mongodb',
+  /** A call this slow counts against MongoDB: half the calls of 10 s that slow open the breaker. */
+  slowCallMs?: number,
+): StoreGuard {
   const breaker = createBreaker(
     name,
     (fn: () => Promise<unknown>) => fn(),
@@ -25,6 +31,8 @@ export function createStoreGuard(timeoutMs: number, metrics?: Metrics, name = 'm
       errorThresholdPercentage: 50,
       volumeThreshold: 10,
       resetTimeout: 3_000,
+      // MongoDB answering in seconds is as good as down for a chat: shed instead of queueing.
+      ...(slowCallMs === undefined ? {} : { slowCallMs, slowCallRatePercentage: 50 }),
       isFailure: (err) => !isDuplicateKey(err) && !(err instanceof AppError && err.status < 500),
     },
     metrics,
