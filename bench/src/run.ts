@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     rooms: { type: 'string', default: '100' },
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '15' },
+    /** Unmeasured load at the e2e rate first (JIT, connection pools, channel feeds), for every system alike. */
+    'warmup-seconds': { type: 'string', default: '3' },
     'step-seconds': { type: 'string', default: '8' },
     ramp: { type: 'string', default: '1000,2000,3000,4000,6000,8000,10000' },
     'idle-connections': { type: 'string', default: '5000' },
@@ -303,6 +305,9 @@ async function main(): Promise<void> {
         const pop = await population(C, R, auth, servers.urls, system === 'message' ? redis : null);
         await withWorkers(system, pop, async (workers) => {
           log(`${system}: ${C} connections in ${R} rooms open`);
+          if (Number(args['warmup-seconds']) > 0) {
+            await measure(workers, pop, M, Number(args['warmup-seconds']), system === 'message');
+          }
           const cpuBefore = servers.pids.map(cpuSeconds);
           const started = Date.now();
           const e2e = await measure(workers, pop, M, Number(args.seconds), system === 'message');

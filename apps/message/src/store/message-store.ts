@@ -83,6 +83,8 @@ export class MessageStore {
   readonly #unpublished = new Map<string, EntryLeft>();
   /** Per channel, the highest seq this instance allocated or found taken. */
   readonly #tops = new Map<string, number>();
+  /** Channels where another instance stored after `#tops`: walked forward before the next allocation. */
+  readonly #behind = new Set<string>();
   /** Counter values to write. */
   readonly #hints = new Map<string, number>();
   /** What was last written to each counter, and when. */
@@ -175,8 +177,8 @@ export class MessageStore {
         // Seal our seq: if that works the seq was free, so the clientMessageId is what collided.
         if (await this.trySealFree(doc.channelId, doc.seq)) repeats.push({ i, doc });
         else {
-          // Another instance took the seq: learn the channel again.
-          this.#tops.delete(doc.channelId);
+          // Another instance took the seq: the channel goes on from there.
+          this.#learnTaken(doc.channelId, doc.seq);
           retry.push(i);
         }
       }
@@ -221,7 +223,13 @@ export class MessageStore {
     const tops = new Map<string, number>();
     await Promise.all(
       [...counts].map(async ([channelId, n]) => {
-        const top = this.#tops.get(channelId) ?? (await this.counter(channelId));
+        const known = this.#tops.get(channelId);
+        const top =
+          known === undefined
+            ? await this.counter(channelId)
+            : this.#behind.delete(channelId)
+              ? await this.#walkFrom(channelId, known)
+              : known;
         this.#setTop(channelId, top + n);
         tops.set(channelId, top + n);
       }),
@@ -229,10 +237,25 @@ export class MessageStore {
     return tops;
   }
 
+  /**
+   * `seq` of the channel is taken by another instance: what it stored since is read from there by
+   * `_id` (a few documents), not again from the counter, which may lag 64 seqs behind.
+   */
+  #learnTaken(channelId: string, seq: number): void {
+    const known = this.#tops.get(channelId);
+    if (known === undefined) return;
+    this.#setTop(channelId, Math.max(known, seq));
+    this.#behind.add(channelId);
+  }
+
   #setTop(channelId: string, top: number): void {
     this.#tops.delete(channelId);
     this.#tops.set(channelId, top);
-    if (this.#tops.size > maxTracked) this.#tops.delete(this.#tops.keys().next().value!);
+    if (this.#tops.size > maxTracked) {
+      const oldest = this.#tops.keys().next().value!;
+      this.#tops.delete(oldest);
+      this.#behind.delete(oldest);
+    }
   }
 
   /** Seqs up to `top` are stored (or sealed): the counter may follow. */
@@ -390,7 +413,11 @@ export class MessageStore {
    */
   async counter(channelId: string): Promise<number> {
     const doc = await this.guard.run('read counter', () => this.#counters.findOne({ _id: channelId }));
-    let top = doc?.seq ?? 0;
+    return this.#walkFrom(channelId, doc?.seq ?? 0);
+  }
+
+  /** The highest seq stored at `top` or after it without a gap (seqs in flight are not). */
+  async #walkFrom(channelId: string, top: number): Promise<number> {
     while (await this.bySeqId(channelId, top + 1)) top++;
     return top;
   }
