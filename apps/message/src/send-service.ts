@@ -1,8 +1,10 @@
 // Sends are stored in batches: while one batch is being written the next collects (group commit
 // across channels), so under load one counter update and one insert carry many messages, and a
 // lone send waits for nothing.
+import { msgErrors } from './errors.js';
 import type { MessageMetrics } from './metrics.js';
 import type { OutboxRelay } from './outbox/relay.js';
+import type { StoreGuard } from './store/guard.js';
 import type { CreateResult, MessageStore, NewMessage } from './store/message-store.js';
 
 interface Waiting {
@@ -20,9 +22,34 @@ export class SendService {
     private readonly store: MessageStore,
     private readonly relay: OutboxRelay,
     private readonly metrics: MessageMetrics,
-  ) {}
+    /** The store's breaker: while it is open, sends are refused at once instead of queued. */
+    private readonly breaker?: StoreGuard['breaker'],
+    /** Senders of a batch still unstored after this long are answered 503 (the batch goes on). */
+    private readonly deadlineMs = 10_000,
+  ) {
+    // Sends queued behind a batch when the breaker opens would only be refused later: refuse them now.
+    breaker?.circuit.on('open', () => {
+      for (const w of this.#waiting.splice(0)) this.#answer(w, this.#refusal());
+    });
+  }
+
+  #refusal(): CreateResult {
+    return {
+      ok: false,
+      error: msgErrors.MSG_STORE_UNAVAILABLE('message store unavailable', {
+        retryAfterSeconds: 1,
+      }),
+    };
+  }
+
+  #answer(w: Waiting, result: CreateResult): void {
+    this.metrics.sends.inc({ outcome: result.ok ? (result.duplicate ? 'duplicate' : 'stored') : 'failed' });
+    if (result.ok && !result.duplicate) this.relay.changed(result.doc);
+    w.resolve(result);
+  }
 
   send(item: NewMessage): Promise<CreateResult> {
+    if (this.breaker?.state === 'open') return Promise.resolve(this.#refusal());
     return new Promise((resolve) => {
       this.#waiting.push({ item, resolve });
       if (!this.#busy) void this.#flush();
@@ -33,20 +60,25 @@ export class SendService {
     this.#busy = true;
     while (this.#waiting.length > 0) {
       const batch = this.#waiting.splice(0, maxBatch);
-      let results: CreateResult[];
-      try {
-        results = await this.store.createMany(batch.map((w) => w.item));
-      } catch (err) {
-        results = batch.map(() => ({ ok: false, error: err as Error }));
+      const storing = this.store
+        .createMany(batch.map((w) => w.item))
+        .catch((err: unknown) => batch.map((): CreateResult => ({ ok: false, error: err as Error })));
+      let timer: NodeJS.Timeout | undefined;
+      const overdue = new Promise<null>((resolve) => (timer = setTimeout(resolve, this.deadlineMs, null)));
+      const results = await Promise.race([storing, overdue]);
+      clearTimeout(timer);
+      if (results) {
+        batch.forEach((w, i) => this.#answer(w, results[i]!));
+        continue;
       }
-      batch.forEach((w, i) => {
-        const result = results[i]!;
-        this.metrics.sends.inc({
-          outcome: result.ok ? (result.duplicate ? 'duplicate' : 'stored') : 'failed',
-        });
-        if (result.ok && !result.duplicate) this.relay.changed(result.doc);
-        w.resolve(result);
-      });
+      // A batch can chain many slow calls (retries, seals); its senders get a 503 now, and what it
+      // stores later is still published (a retry with the same clientMessageId gets that message).
+      for (const w of batch) w.resolve(this.#refusal());
+      void storing.then((late) =>
+        late.forEach((result) => {
+          if (result.ok && !result.duplicate) this.relay.changed(result.doc);
+        }),
+      );
     }
     this.#busy = false;
   }

@@ -137,7 +137,7 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         windowLagMs: 2 * config.MONGO_TIMEOUT_MS + 5_000,
       });
       relay.start();
-      const sends = new SendService(store, relay, m);
+      const sends = new SendService(store, relay, m, storeGuard.breaker, config.MONGO_TIMEOUT_MS * 2);
       const minute = 60_000;
       const sendLimiter = new RateLimiter([
         { name: 'per-minute', capacity: config.SEND_RATE_PER_MIN, windowMs: minute },

@@ -27,6 +27,8 @@ export interface BreakerOptions {
   slowCallMs?: number;
   /** Opens when this share of the calls in the rolling window was slow (with `slowCallMs`; default 50). */
   slowCallRatePercentage?: number;
+  /** Calls needed in the window before the slow share counts (default `volumeThreshold`). */
+  slowCallMinimumCalls?: number;
 }
 
 export type BreakerState = 'closed' | 'halfOpen' | 'open';
@@ -159,7 +161,7 @@ export function createBreaker<A extends unknown[], R>(
 function slowCallTally(options: BreakerOptions) {
   const slowMs = options.slowCallMs!;
   const percentage = options.slowCallRatePercentage ?? 50;
-  const minCalls = Math.max(1, options.volumeThreshold ?? 1);
+  const minCalls = Math.max(1, options.slowCallMinimumCalls ?? options.volumeThreshold ?? 1);
   const buckets = Math.max(1, Math.ceil((options.rollingCountTimeout ?? 10_000) / 1000));
   let window: { second: number; calls: number; slow: number }[] = [];
   let tooSlow: () => void = () => undefined;

@@ -122,6 +122,20 @@ describe('createBreaker', () => {
     expect(shed).to.be.instanceOf(AppError).and.include({ code: 'CIRCUIT_OPEN' });
   });
 
+  it('judges the slow share after slowCallMinimumCalls, apart from the error volume threshold', async () => {
+    const mongo = createBreaker(
+      'mongodb',
+      () => new Promise<string>((resolve) => setTimeout(() => resolve('late'), 30)),
+      { slowCallMs: 20, slowCallMinimumCalls: 2, volumeThreshold: 10, resetTimeout: 10_000 },
+      metrics,
+    );
+    breakers.push(mongo);
+    await mongo.fire();
+    expect(mongo.state).to.equal('closed');
+    await mongo.fire();
+    expect(mongo.state).to.equal('open');
+  });
+
   it('counts no call as slow without slowCallMs', async () => {
     const mongo = createBreaker(
       'mongodb',

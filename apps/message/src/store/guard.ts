@@ -32,7 +32,10 @@ export function createStoreGuard(
       volumeThreshold: 10,
       resetTimeout: 3_000,
       // MongoDB answering in seconds is as good as down for a chat: shed instead of queueing.
-      ...(slowCallMs === undefined ? {} : { slowCallMs, slowCallRatePercentage: 50 }),
+      // Four calls suffice: at seconds a call, ten would keep sends waiting for half a minute.
+      ...(slowCallMs === undefined
+        ? {}
+        : { slowCallMs, slowCallRatePercentage: 50, slowCallMinimumCalls: 4 }),
       isFailure: (err) => !isDuplicateKey(err) && !(err instanceof AppError && err.status < 500),
     },
     metrics,

@@ -75,6 +75,8 @@ const hintIntervalMs = 2_000;
 const hintLagSeqs = 64;
 /** ...or this long. */
 const hintMaxAgeMs = 10_000;
+/** Seqs read one by one when catching up with a channel before galloping. */
+const walkSteps = 8;
 /** Published outbox entries are deleted together, this often. */
 const removeIntervalMs = 100;
 
@@ -416,9 +418,27 @@ export class MessageStore {
     return this.#walkFrom(channelId, doc?.seq ?? 0);
   }
 
-  /** The highest seq stored at `top` or after it without a gap (seqs in flight are not). */
+  /**
+   * A stored seq at `top` or after it whose next one is free, read by `_id`: step by step while few
+   * were stored elsewhere; then, as another instance may store faster than one read a seq keeps up
+   * with, galloping to a free seq and halving back towards the first one (a bounded number of reads).
+   */
   async #walkFrom(channelId: string, top: number): Promise<number> {
-    while (await this.bySeqId(channelId, top + 1)) top++;
+    for (let i = 0; i < walkSteps; i++) {
+      if (!(await this.bySeqId(channelId, top + 1))) return top;
+      top++;
+    }
+    let step = walkSteps * 2;
+    while (await this.bySeqId(channelId, top + step)) {
+      top += step;
+      step *= 2;
+    }
+    let free = top + step;
+    while (free - top > 1) {
+      const mid = Math.floor((top + free) / 2);
+      if (await this.bySeqId(channelId, mid)) top = mid;
+      else free = mid;
+    }
     return top;
   }
 
