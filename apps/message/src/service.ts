@@ -4,7 +4,6 @@ import type { Server as HttpServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import mongoose from 'mongoose';
 import { JwksVerifier, MembershipClient } from '@chatcluster/auth-client';
 import { createService, mongoCheck, redisCheck, type Service } from '@chatcluster/kit';
 import { Access } from './access.js';
@@ -21,8 +20,7 @@ import { RateLimiter } from './rate-limit.js';
 import { SendService } from './send-service.js';
 import { createStoreGuard } from './store/guard.js';
 import { MessageStore } from './store/message-store.js';
-import { createModels, ensureIndexes } from './store/models.js';
-import { watchMonitor } from './store/monitor-watchdog.js';
+import { openMessageDatabase } from './store/connection.js';
 import { WsServer } from './ws/server.js';
 
 export interface StartOptions {
@@ -44,47 +42,8 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       const { config, logger, metrics, health } = ctx;
       const m = messageMetrics(metrics);
 
-      // Fail fast while disconnected (bufferCommands off) so the breaker sees it and sends answer 503.
-      // Heartbeats every 2 s (not 10): MongoDB is seen back sooner after an outage.
-      const mongoOptions = {
-        bufferCommands: false,
-        serverSelectionTimeoutMS: 2_000,
-        connectTimeoutMS: 3_000,
-        heartbeatFrequencyMS: 2_000,
-        socketTimeoutMS: 10_000,
-        maxPoolSize: 50,
-      };
-      const connection = mongoose.createConnection(config.MONGO_URL, mongoOptions);
-      connection.on('error', () => undefined);
-      const opened = await connection.asPromise().then(
-        () => true,
-        (err: unknown) => {
-          logger.warn({ err }, 'MongoDB not reachable at start');
-          return false;
-        },
-      );
-      const models = createModels(connection);
-      // The unique indexes decide idempotency races: made at start, or once MongoDB is reachable.
-      const ensureAllIndexes = () =>
-        ensureIndexes(models).catch((err: unknown) => logger.warn({ err }, 'indexes not ensured yet'));
-      if (opened) await ensureAllIndexes();
-      const watchdog = watchMonitor({
-        client: () => connection.getClient(),
-        opened,
-        // Not a forced close: mongoose refuses every later operation on a force-closed connection.
-        reopen: async () => {
-          await connection.close();
-          await connection.openUri(config.MONGO_URL, mongoOptions);
-        },
-        stuckAfterMs: mongoOptions.connectTimeoutMS + mongoOptions.heartbeatFrequencyMS + 2_000,
-        onStuck: (ms) =>
-          logger.warn({ ms }, 'MongoDB monitor stuck on a heartbeat; reopening the connection'),
-        onReopened: () => {
-          logger.warn('MongoDB connection reopened');
-          void ensureAllIndexes();
-        },
-        onReopenFailed: (err) => logger.warn({ err }, 'MongoDB connection not opened; trying again'),
-      });
+      const database = await openMessageDatabase(config.MONGO_URL, logger);
+      const { connection, models } = database;
       const storeGuard = createStoreGuard(
         config.MONGO_TIMEOUT_MS,
         metrics,
@@ -216,10 +175,7 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
 
       // Hooks run newest first: clients are told to reconnect, then the relay flushes, then
       // connections close.
-      ctx.onShutdown('mongodb', () => {
-        watchdog.stop();
-        return connection.close();
-      });
+      ctx.onShutdown('mongodb', () => database.close());
       ctx.onShutdown('redis', () => bus.close());
       ctx.onShutdown('auth client', () => {
         verifier.close();
