@@ -73,7 +73,7 @@ export class SendService {
       }
       // A batch can chain many slow calls (retries, seals); its senders get a 503 now, and what it
       // stores later is still published (a retry with the same clientMessageId gets that message).
-      for (const w of batch) w.resolve(this.#refusal());
+      for (const w of batch) this.#answer(w, this.#refusal());
       void storing.then((late) =>
         late.forEach((result) => {
           if (result.ok && !result.duplicate) this.relay.changed(result.doc);
