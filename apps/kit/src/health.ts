@@ -1,5 +1,11 @@
 // Readiness: every dependency check runs in parallel under its own deadline, and the answer names
-// the ones that failed. Once shutdown begins, readiness fails at once so load balancers drain us.
+// the ones that failed. Dependency checks gate readiness only until the instance was first ready: a
+// shared dependency going down fails every replica's check at once, and draining them all would turn
+// a partial outage (answered with clean 503s) into a total one. After that a failing check makes
+// readiness `degraded` (still 200) unless the check is `critical`. Once shutdown begins, readiness
+// fails at once so load balancers drain us.
+import type { Gauge } from 'prom-client';
+import type { Metrics } from './metrics.js';
 import { withTimeout } from './resilience/timeout.js';
 
 /**
@@ -12,6 +18,11 @@ export interface ReadinessCheck {
   name: string;
   check: HealthCheck;
   timeoutMs: number;
+  /**
+   * Fails readiness whenever it fails, not only before the first ready answer: for a dependency
+   * without which the replica cannot answer anything useful, not even a clean error.
+   */
+  critical?: boolean;
 }
 
 export interface CheckResult {
@@ -22,16 +33,38 @@ export interface CheckResult {
   durationMs: number;
 }
 
+/**
+ * `ok`: every check passes. `degraded`: ready before, now some non-critical check fails; still in
+ * rotation (HTTP 200). `unavailable`: not ready (HTTP 503): a check failing before the first ready
+ * answer, a critical check failing, or shutting down.
+ */
+export type ReadinessStatus = 'ok' | 'degraded' | 'unavailable';
+
 export interface ReadinessReport {
-  status: 'ok' | 'unavailable';
+  status: ReadinessStatus;
   /** Why the service is unavailable as a whole (`shutting down`), beyond its checks. */
   reason?: string;
   checks: Record<string, CheckResult>;
 }
 
+export interface HealthOptions {
+  /** Records `<prefix>_readiness_check_ok{check}` (1 passing, 0 failing) on every readiness run. */
+  metrics?: Metrics;
+}
+
 export class Health {
   readonly #checks = new Map<string, ReadinessCheck>();
+  readonly #checkOk: Gauge<'check'> | undefined;
   #shuttingDown = false;
+  #beenReady = false;
+
+  constructor(options: HealthOptions = {}) {
+    this.#checkOk = options.metrics?.gauge(
+      'readiness_check_ok',
+      'Whether the readiness check of a dependency passed on its last run (1) or failed (0).',
+      ['check'],
+    );
+  }
 
   /** `addCheck(postgresCheck(pool))` or `addCheck('jwks', check, 500)`. */
   addCheck(...args: [check: ReadinessCheck] | [name: string, check: HealthCheck, timeoutMs: number]): this {
@@ -52,11 +85,23 @@ export class Health {
 
   async readiness(): Promise<ReadinessReport> {
     if (this.#shuttingDown) return { status: 'unavailable', reason: 'shutting down', checks: {} };
-    const results = await Promise.all([...this.#checks.values()].map(runCheck));
+    const entries = [...this.#checks.values()];
+    const results = await Promise.all(entries.map(runCheck));
+    for (const [name, result] of results) this.#checkOk?.set({ check: name }, result.ok ? 1 : 0);
     const checks = Object.fromEntries(results);
-    const ok = results.every(([, result]) => result.ok);
-    return { status: ok ? 'ok' : 'unavailable', checks };
+    const failing = entries.filter(({ name }) => !checks[name]!.ok);
+    if (failing.length === 0) {
+      this.#beenReady = true;
+      return { status: 'ok', checks };
+    }
+    const unavailable = !this.#beenReady || failing.some((check) => check.critical === true);
+    return { status: unavailable ? 'unavailable' : 'degraded', checks };
   }
+}
+
+/** What the readiness endpoint answers with: only `unavailable` takes the instance out of rotation. */
+export function readinessHttpStatus(report: ReadinessReport): 200 | 503 {
+  return report.status === 'unavailable' ? 503 : 200;
 }
 
 async function runCheck({ name, check, timeoutMs }: ReadinessCheck): Promise<[string, CheckResult]> {

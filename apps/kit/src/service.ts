@@ -76,7 +76,7 @@ export async function createService<C extends KitConfig>(
       tracing = ownTracing;
     }
     const metrics = createMetrics(options.metricsPrefix);
-    const health = new Health();
+    const health = new Health({ metrics });
     const flags = config.FEATURE_FLAGS_FILE
       ? await FeatureFlags.load({ file: config.FEATURE_FLAGS_FILE, logger, metrics })
       : FeatureFlags.fixed({}, metrics);

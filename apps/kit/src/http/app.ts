@@ -1,7 +1,7 @@
 // The express app every service starts from: request ids, tracing, request logs, RED metrics, JSON
 // bodies, probes and /metrics first; the service's routes next; finishHttpApp() closes the chain.
 import express, { type Express } from 'express';
-import type { Health } from '../health.js';
+import { readinessHttpStatus, type Health } from '../health.js';
 import type { Logger } from '../logger.js';
 import { httpMetricsMiddleware, type Metrics } from '../metrics.js';
 import { tracingMiddleware, type Tracing } from '../tracing.js';
@@ -45,7 +45,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
   app.get(readinessPath, async (_req, res) => {
     const report = await health.readiness();
-    res.status(report.status === 'ok' ? 200 : 503).json(report);
+    res.status(readinessHttpStatus(report)).json(report);
   });
   app.get(metricsPath, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { Health, mongoCheck, postgresCheck, redisCheck } from '../../src/index.js';
+import {
+  createMetrics,
+  Health,
+  mongoCheck,
+  postgresCheck,
+  readinessHttpStatus,
+  redisCheck,
+} from '../../src/index.js';
 
 describe('Health', () => {
   it('is ok when every check passes, with each check reported', async () => {
@@ -23,7 +30,7 @@ describe('Health', () => {
     expect(report.checks.redis).to.not.have.property('detail');
   });
 
-  it('is unavailable and names the failing dependency', async () => {
+  it('is unavailable and names the failing dependency before it was ever ready', async () => {
     const health = new Health()
       .addCheck('postgres', () => Promise.resolve(), 1000)
       .addCheck('mongodb', () => Promise.reject(new Error('ECONNREFUSED 127.0.0.1:27017')), 1000);
@@ -31,6 +38,87 @@ describe('Health', () => {
     expect(report.status).to.equal('unavailable');
     expect(report.checks.mongodb).to.include({ ok: false, error: 'ECONNREFUSED 127.0.0.1:27017' });
     expect(report.checks.postgres!.ok).to.be.true;
+    expect(readinessHttpStatus(report)).to.equal(503);
+  });
+
+  describe('once it has been ready', () => {
+    let postgresUp: boolean;
+    const postgres = () =>
+      postgresUp ? Promise.resolve() : Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+
+    beforeEach(() => {
+      postgresUp = true;
+    });
+
+    it('stays ready but degraded while a check fails, naming it with its error, and is ok again after', async () => {
+      const health = new Health()
+        .addCheck('postgres', postgres, 1000)
+        .addCheck('redis', () => Promise.resolve(), 1000);
+      expect((await health.readiness()).status).to.equal('ok');
+
+      postgresUp = false;
+      const degraded = await health.readiness();
+      expect(degraded.status).to.equal('degraded');
+      expect(degraded).to.not.have.property('reason');
+      expect(degraded.checks.postgres).to.include({
+        ok: false,
+        error: 'connect ECONNREFUSED 127.0.0.1:5432',
+      });
+      expect(degraded.checks.redis!.ok).to.be.true;
+      expect(readinessHttpStatus(degraded)).to.equal(200);
+
+      postgresUp = true;
+      expect((await health.readiness()).status).to.equal('ok');
+    });
+
+    it('is unavailable while a critical check fails', async () => {
+      const health = new Health()
+        .addCheck({ name: 'postgres', check: postgres, timeoutMs: 1000, critical: true })
+        .addCheck('redis', () => Promise.resolve(), 1000);
+      expect((await health.readiness()).status).to.equal('ok');
+
+      postgresUp = false;
+      const report = await health.readiness();
+      expect(report.status).to.equal('unavailable');
+      expect(report.checks.postgres).to.include({ ok: false });
+      expect(readinessHttpStatus(report)).to.equal(503);
+    });
+
+    it('is degraded, not unavailable, when only a non-critical check fails beside a passing critical one', async () => {
+      let redisUp = true;
+      const health = new Health()
+        .addCheck({ name: 'postgres', check: postgres, timeoutMs: 1000, critical: true })
+        .addCheck('redis', () => (redisUp ? Promise.resolve() : Promise.reject(new Error('down'))), 1000);
+      await health.readiness();
+      redisUp = false;
+      expect((await health.readiness()).status).to.equal('degraded');
+    });
+
+    it('answers unavailable at once when shutting down, though it was ready', async () => {
+      const health = new Health().addCheck('postgres', postgres, 1000);
+      expect((await health.readiness()).status).to.equal('ok');
+      health.markShuttingDown();
+      const report = await health.readiness();
+      expect(report).to.deep.equal({ status: 'unavailable', reason: 'shutting down', checks: {} });
+      expect(readinessHttpStatus(report)).to.equal(503);
+    });
+  });
+
+  it('records readiness_check_ok per check on every run', async () => {
+    const metrics = createMetrics('chat_healthtest');
+    let redisUp = true;
+    const health = new Health({ metrics })
+      .addCheck('postgres', () => Promise.resolve(), 1000)
+      .addCheck('redis', () => (redisUp ? Promise.resolve() : Promise.reject(new Error('down'))), 1000);
+    await health.readiness();
+    let text = await metrics.registry.metrics();
+    expect(text).to.include('chat_healthtest_readiness_check_ok{check="postgres"} 1');
+    expect(text).to.include('chat_healthtest_readiness_check_ok{check="redis"} 1');
+    redisUp = false;
+    await health.readiness();
+    text = await metrics.registry.metrics();
+    expect(text).to.include('chat_healthtest_readiness_check_ok{check="postgres"} 1');
+    expect(text).to.include('chat_healthtest_readiness_check_ok{check="redis"} 0');
   });
 
   it('gives up on a check at its own timeout and aborts it', async () => {

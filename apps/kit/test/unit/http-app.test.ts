@@ -158,20 +158,25 @@ describe('createHttpApp', () => {
       expect(await res.json()).to.deep.equal({ status: 'ok', service: 'auth' });
     });
 
-    it('answers readiness 200 when every check passes, 503 naming the failing one', async () => {
+    it('answers readiness 503 until first ready, then 200 ok, and 200 degraded naming a check failing after', async () => {
+      type Report = { status: string; checks: Record<string, { ok: boolean; error?: string }> };
+      postgresUp = false;
+      const starting = await get('/health/readiness');
+      expect(starting.status).to.equal(503);
+      const startingReport = (await starting.json()) as Report;
+      expect(startingReport.status).to.equal('unavailable');
+      expect(startingReport.checks.postgres).to.include({ ok: false, error: 'connection refused' });
+
       postgresUp = true;
       const ok = await get('/health/readiness');
       expect(ok.status).to.equal(200);
-      expect(((await ok.json()) as { status: string }).status).to.equal('ok');
+      expect(((await ok.json()) as Report).status).to.equal('ok');
 
       postgresUp = false;
       const failing = await get('/health/readiness');
-      expect(failing.status).to.equal(503);
-      const report = (await failing.json()) as {
-        status: string;
-        checks: Record<string, { ok: boolean; error?: string }>;
-      };
-      expect(report.status).to.equal('unavailable');
+      expect(failing.status).to.equal(200);
+      const report = (await failing.json()) as Report;
+      expect(report.status).to.equal('degraded');
       expect(report.checks.postgres).to.include({ ok: false, error: 'connection refused' });
       expect(report.checks.redis?.ok).to.equal(true);
       postgresUp = true;

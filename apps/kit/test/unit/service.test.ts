@@ -68,6 +68,7 @@ describe('createService', function () {
     expect(exposition).to.include(
       'chat_greeter_http_requests_total{route="/api/v1/greeting/:name",method="GET",code="200"} 1',
     );
+    expect(exposition).to.include('chat_greeter_readiness_check_ok{check="dictionary"} 1');
     expect(exposition).to.include('chat_greeter_feature_flag{flag="loudGreeting"} 1');
     expect((await fetch(`${service.url}/api/v1/nope`)).status).to.equal(404);
 
