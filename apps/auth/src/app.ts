@@ -165,6 +165,9 @@ export async function startAuth(options: StartAuthOptions = {}): Promise<AuthApp
       onShutdown('refresh token purge', () => clearInterval(purge));
 
       const channels = new ChannelService(db, notifier);
+      // Neither is critical: without PostgreSQL requests get a quick 503 DEPENDENCY_UNAVAILABLE and
+      // JWKS is served from memory; without Redis limits fall back per replica. Both are shared, so
+      // failing readiness on them would drain every replica at once and only turn 503s into resets.
       health.addCheck(postgresCheck(db.pool)).addCheck(redisCheck(redis));
 
       // Without it, behind an ingress every client would share the proxy's IP and its login limit.

@@ -5,6 +5,11 @@ import pg from 'pg';
 import { Api, eventually, uniqueName, type ErrorBody, type SessionBody } from './client.js';
 import { bootAuth, untilRefused, type TestAuth } from './support.js';
 
+interface Readiness {
+  status: string;
+  checks: Record<string, { ok: boolean; error?: string }>;
+}
+
 // Servers of its own: restarting the shared ones would pull them from under other files' data.
 describe('auth: PostgreSQL and Redis going away mid-run', function () {
   let pgServer: PostgresServer;
@@ -22,6 +27,9 @@ describe('auth: PostgreSQL and Redis going away mid-run', function () {
     });
     api = new Api(auth.url);
     user = await api.signup(uniqueName('steady'));
+    // Ready once, as the kubelet's probe would find it before traffic: dependency checks only gate
+    // readiness until then, so the outages below leave it in rotation.
+    expect((await api.get<Readiness>('/health/readiness')).body.status).to.equal('ok');
   });
   after(async () => {
     await auth?.stop();
@@ -72,7 +80,13 @@ describe('auth: PostgreSQL and Redis going away mid-run', function () {
         expect(login.status).to.equal(503);
         expect(login.body.error.code).to.equal('DEPENDENCY_UNAVAILABLE');
 
-        expect((await api.get('/health/readiness')).status).to.equal(503);
+        // Still in rotation (every replica would fail alike), naming PostgreSQL as the failing check.
+        const readiness = await api.get<Readiness>('/health/readiness');
+        expect(readiness.status).to.equal(200);
+        expect(readiness.body.status).to.equal('degraded');
+        expect(readiness.body.checks.postgres?.ok).to.equal(false);
+        expect(readiness.body.checks.postgres?.error).to.be.a('string').and.not.empty;
+        expect(readiness.body.checks.redis?.ok).to.equal(true);
         expect((await api.get('/health/liveness')).status).to.equal(200);
         // Keys are served from memory: other services keep verifying tokens.
         expect((await api.get('/.well-known/jwks.json')).status).to.equal(200);
@@ -100,15 +114,13 @@ describe('auth: PostgreSQL and Redis going away mid-run', function () {
 
     const created = await api.post('/api/v1/channels', { name: 'after outage' }, user.accessToken);
     expect(created.status).to.equal(201);
-    expect(
-      (
-        await eventually(
-          () => api.get('/health/readiness'),
-          (r) => r.status === 200,
-          10_000,
-        )
-      ).status,
-    ).to.equal(200);
+    const recovered = await eventually(
+      () => api.get<Readiness>('/health/readiness'),
+      (r) => r.status === 200 && r.body.status === 'ok',
+      10_000,
+    );
+    expect(recovered.body.status).to.equal('ok');
+    expect(recovered.body.checks.postgres?.ok).to.equal(true);
   });
 
   it('keeps signing in and changing memberships while Redis is down, and catches the cache up afterwards', async () => {
@@ -126,8 +138,14 @@ describe('auth: PostgreSQL and Redis going away mid-run', function () {
       expect(login.status, 'login falls back to the local limiter').to.equal(200);
       const joined = await api.post(`/api/v1/channels/${ch.body.id}/join`, {}, joiner.accessToken);
       expect(joined.status, 'the change commits in PostgreSQL').to.equal(200);
+      const readiness = await api.get<Readiness>('/health/readiness');
+      expect(readiness.status, 'still in rotation').to.equal(200);
+      expect(readiness.body.status).to.equal('degraded');
+      expect(readiness.body.checks.redis?.ok).to.equal(false);
+      expect(readiness.body.checks.postgres?.ok).to.equal(true);
       const metrics = await api.call<string>('GET', '/metrics');
       expect(metrics.body).to.match(/^chat_auth_rate_limiter_fallbacks_total [1-9]/m);
+      expect(metrics.body).to.match(/^chat_auth_readiness_check_ok\{check="redis"\} 0$/m);
       expect(metrics.body).to.match(
         /^chat_auth_change_notifications_failed_total\{what="membership cache write"\} [1-9]/m,
       );
