@@ -137,6 +137,9 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       }, config.PURGE_INTERVAL_MS);
       purge.unref();
 
+      // Neither is critical: without MongoDB sockets stay up, history comes from the Redis cache and
+      // sends get 503 MSG_STORE_UNAVAILABLE; sends keep being stored while Redis is away. Both are
+      // shared, so failing readiness on them would drain every replica at once.
       health.addCheck(mongoCheck(connection));
       health.addCheck(redisCheck(bus.cmd));
 

@@ -75,6 +75,8 @@ export async function startNotification(options: StartNotificationOptions = {}):
         blocking.disconnect();
         await redis.quit().catch(() => redis.disconnect());
       });
+      // Not critical: while Redis (shared by every replica) is away the consumer waits and resumes,
+      // so failing readiness on it would only drain every replica at once.
       health.addCheck(redisCheck(redis));
 
       const nm = notificationMetrics(metrics);
