@@ -80,8 +80,8 @@ export async function clusterStatus(platform: ChaosPlatform): Promise<ClusterSta
 
 /**
  * Puts the platform back to its healthy baseline before a scenario: no toxic, every proxy enabled,
- * providers answering, every replica the dev ChatCluster declares ready behind its Service, and the
- * ChatCluster Ready.
+ * providers answering, every replica the dev ChatCluster declares ready behind its Service with every
+ * readiness check passing (a replica stays ready while degraded), and the ChatCluster Ready.
  */
 export async function healthyBaseline(platform: ChaosPlatform, timeoutMs = 120_000): Promise<void> {
   await platform.toxiproxy.reset();
@@ -95,6 +95,15 @@ export async function healthyBaseline(platform: ChaosPlatform, timeoutMs = 120_0
         if (ready.length !== replicas) return false;
         if (platform.runner.serviceEndpoints('default', `chat-${component}`).length !== replicas)
           return false;
+        for (const replica of ready) {
+          const readiness = await call<{ status?: string }>(
+            platform.replicaUrl(replica),
+            'GET',
+            '/health/readiness',
+            { timeoutMs: 5_000 },
+          ).catch(() => undefined);
+          if (readiness?.body?.status !== 'ok') return false;
+        }
       }
       const status = await clusterStatus(platform);
       return status.phase === 'Ready';
