@@ -71,6 +71,8 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
 
 interface Servers {
   urls: string[];
+  /** http://host:port of each instance (the message service serves /metrics there). */
+  bases: string[];
   pids: number[];
   stop(): Promise<void>;
 }
@@ -78,6 +80,7 @@ interface Servers {
 async function startServers(system: System, env: Record<string, string>): Promise<Servers> {
   const children: ChildProcess[] = [];
   const urls: string[] = [];
+  const bases: string[] = [];
   for (let i = 0; i < 2; i++) {
     const port = await freePort();
     const script = system === 'message' ? messageMain : serverScript[system];
@@ -95,12 +98,14 @@ async function startServers(system: System, env: Record<string, string>): Promis
     });
     children.push(child);
     const base = `http://127.0.0.1:${port}`;
+    bases.push(base);
     if (system === 'message') await waitReady(`${base}/health/readiness`, child);
     else await new Promise<void>((resolve) => child.once('message', () => resolve()));
     urls.push(system === 'socketio' ? base : `ws://127.0.0.1:${port}${system === 'message' ? '/ws' : ''}`);
   }
   return {
     urls,
+    bases,
     pids: children.map((c) => c.pid!),
     async stop() {
       await Promise.all(
@@ -167,6 +172,18 @@ async function population(
       clients.map((c) => ({ channelId: c.room, userId: c.userId })),
     );
   return { clients, roomOf: Object.fromEntries(clients.map((c) => [c.idx, c.room])) };
+}
+
+/** The instance's memory gauges (prom-client's process and V8 heap-space metrics), by series. */
+async function memoryGauges(base: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const gauges: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!/^(nodejs_heap|nodejs_external|process_resident)/.test(line)) continue;
+    const at = line.lastIndexOf(' ');
+    gauges[line.slice(0, at)] = Number(line.slice(at + 1));
+  }
+  return gauges;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -350,15 +367,29 @@ async function main(): Promise<void> {
       try {
         await new Promise((r) => setTimeout(r, 2_000));
         const before = servers.pids.map(rssBytes);
+        const gaugesBefore = await Promise.all(servers.bases.map(memoryGauges));
         const pop = await population(idle, Math.max(1, Math.round(idle / 10)), auth, servers.urls, redis);
         await withWorkers('message', pop, async () => {
           // Long enough for the garbage of 5,000 handshakes to be collected.
           await new Promise((r) => setTimeout(r, 20_000));
           const after = servers.pids.map(rssBytes);
-          const growth = after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0);
+          const gaugesAfter = await Promise.all(servers.bases.map(memoryGauges));
+          const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+          const perConnectionKb = (bytes: number) => Math.round((bytes / idle / 1024) * 10) / 10;
+          const growthKb = (series: string) =>
+            perConnectionKb(
+              sum(gaugesAfter.map((g, i) => (g[series] ?? 0) - (gaugesBefore[i]![series] ?? 0))),
+            );
+          // Where the growth went, per series (KB per connection), for whoever works on it.
+          log(
+            'idle memory growth KB/connection by series',
+            JSON.stringify(Object.fromEntries(Object.keys(gaugesAfter[0]!).map((k) => [k, growthKb(k)]))),
+          );
           results['idle'] = {
             connections: idle,
-            rssGrowthKbPerConnection: Math.round((growth / idle / 1024) * 10) / 10,
+            rssGrowthKbPerConnection: perConnectionKb(sum(after) - sum(before)),
+            // The JavaScript share of that growth; the rest is socket buffers, zlib, allocator slack.
+            heapGrowthKbPerConnection: growthKb('nodejs_heap_size_used_bytes'),
           };
         });
       } finally {

@@ -17,6 +17,8 @@ const maxBatch = 512;
 export class SendService {
   #waiting: Waiting[] = [];
   #busy = false;
+  /** Answers the senders of the batch being stored with 503 now (the batch goes on). */
+  #giveUpOnBatch: (() => void) | undefined;
 
   constructor(
     private readonly store: MessageStore,
@@ -27,8 +29,10 @@ export class SendService {
     /** Senders of a batch still unstored after this long are answered 503 (the batch goes on). */
     private readonly deadlineMs = 10_000,
   ) {
-    // Sends queued behind a batch when the breaker opens would only be refused later: refuse them now.
+    // When the breaker opens, the batch being stored is stuck on the slow or dead store, and sends
+    // queued behind it would only be refused later: answer them all now.
     breaker?.circuit.on('open', () => {
+      this.#giveUpOnBatch?.();
       for (const w of this.#waiting.splice(0)) this.#answer(w, this.#refusal());
     });
   }
@@ -63,16 +67,18 @@ export class SendService {
       const storing = this.store
         .createMany(batch.map((w) => w.item))
         .catch((err: unknown) => batch.map((): CreateResult => ({ ok: false, error: err as Error })));
-      let timer: NodeJS.Timeout | undefined;
-      const overdue = new Promise<null>((resolve) => (timer = setTimeout(resolve, this.deadlineMs, null)));
-      const results = await Promise.race([storing, overdue]);
+      const givenUp = new Promise<null>((resolve) => (this.#giveUpOnBatch = () => resolve(null)));
+      const timer = setTimeout(() => this.#giveUpOnBatch?.(), this.deadlineMs);
+      const results = await Promise.race([storing, givenUp]);
+      this.#giveUpOnBatch = undefined;
       clearTimeout(timer);
       if (results) {
         batch.forEach((w, i) => this.#answer(w, results[i]!));
         continue;
       }
-      // A batch can chain many slow calls (retries, seals); its senders get a 503 now, and what it
-      // stores later is still published (a retry with the same clientMessageId gets that message).
+      // The breaker opened, or the batch outlived its deadline (it can chain many slow calls: retries,
+      // seals): its senders get a 503 now, and what it stores later is still published (a retry
+      // with the same clientMessageId gets that message).
       for (const w of batch) this.#answer(w, this.#refusal());
       void storing.then((late) =>
         late.forEach((result) => {

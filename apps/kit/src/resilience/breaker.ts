@@ -67,16 +67,22 @@ export function createBreaker<A extends unknown[], R>(
   const resetTimeout = options.resetTimeout ?? 30_000;
   const { isFailure } = options;
   const slow = options.slowCallMs === undefined ? undefined : slowCallTally(options);
-  const timed = slow
-    ? async (...args: A): Promise<R> => {
-        const started = performance.now();
-        try {
-          return await fn(...args);
-        } finally {
-          slow.record(performance.now() - started);
-        }
-      }
-    : fn;
+  // When the circuit last changed state. A call that started before then ends stale: it says
+  // nothing about the dependency now (a timeout of the outage settling after the circuit closed, or
+  // while half-open, would open it again and keep a recovered dependency shut out for another round).
+  let periodStartedAt = 0;
+  const timed = async (...args: A): Promise<R> => {
+    const started = performance.now();
+    try {
+      const result = await fn(...args);
+      if (started >= periodStartedAt) slow?.record(performance.now() - started);
+      return result;
+    } catch (err) {
+      if (started < periodStartedAt) throw new StaleOutcome(err);
+      slow?.record(performance.now() - started);
+      throw err;
+    }
+  };
   const circuit = new CircuitBreaker<A, R>(timed, {
     name,
     timeout: options.timeout ?? false,
@@ -88,11 +94,16 @@ export function createBreaker<A extends unknown[], R>(
     ...(options.rollingCountTimeout === undefined
       ? {}
       : { rollingCountTimeout: options.rollingCountTimeout }),
-    ...(isFailure ? { errorFilter: (err: unknown) => !isFailure(err) } : {}),
+    // opossum has no "neither": a filtered error counts as a success, which a stale one is closest to.
+    errorFilter: (err: unknown) => err instanceof StaleOutcome || (isFailure ? !isFailure(err) : false),
   });
 
   let openedAt = 0;
   circuit.on('open', () => (openedAt = Date.now()));
+  const newPeriod = () => (periodStartedAt = performance.now());
+  circuit.on('open', newPeriod);
+  circuit.on('halfOpen', newPeriod);
+  circuit.on('close', newPeriod);
   if (slow) {
     slow.onTooSlow(() => {
       if (!circuit.opened) circuit.open();
@@ -109,7 +120,9 @@ export function createBreaker<A extends unknown[], R>(
       failuresInARow++;
       if (failuresInARow >= limit && !circuit.opened) circuit.open();
     });
-    circuit.on('success', () => (failuresInARow = 0));
+    circuit.on('success', (result: unknown) => {
+      if (!(result instanceof StaleOutcome)) failuresInARow = 0;
+    });
     circuit.on('close', () => (failuresInARow = 0));
   }
 
@@ -126,12 +139,16 @@ export function createBreaker<A extends unknown[], R>(
     gauge.set(labels, stateValue[state()]);
     // opossum's typings only accept one literal event name per call; the emitter itself takes any.
     const emitter: EventEmitter = circuit;
-    for (const event of breakerEvents) emitter.on(event, () => events.inc({ ...labels, event }));
+    for (const event of breakerEvents)
+      emitter.on(event, (outcome: unknown) => {
+        if (!(outcome instanceof StaleOutcome)) events.inc({ ...labels, event });
+      });
     for (const event of ['open', 'halfOpen', 'close'])
       emitter.on(event, () => gauge.set(labels, stateValue[state()]));
   }
 
   const translate = (err: unknown): never => {
+    if (err instanceof StaleOutcome) throw err.error;
     const code =
       err instanceof Error && CircuitBreaker.isOurError(err) ? (err as { code?: string }).code : undefined;
     if (code === 'EOPENBREAKER') {
@@ -155,6 +172,13 @@ export function createBreaker<A extends unknown[], R>(
     circuit,
     shutdown: () => circuit.shutdown(),
   };
+}
+
+/** The error of a call that started before the circuit's last change of state (see `timed`). */
+class StaleOutcome extends Error {
+  constructor(readonly error: unknown) {
+    super('the outcome of a call from an earlier circuit state');
+  }
 }
 
 /** Calls and slow calls over the rolling window, in one-second buckets. */

@@ -169,6 +169,46 @@ describe('createBreaker', () => {
     expect(fcm.state).to.equal('open');
   });
 
+  it('judges a closed circuit by calls started after it closed: an outage timing out late does not reopen it', async () => {
+    // Each call waits for its own release, so calls from the outage can settle after recovery.
+    const pending: { reject: (e: Error) => void; resolve: (v: string) => void }[] = [];
+    const mongo = createBreaker(
+      'fcm',
+      () => new Promise<string>((resolve, reject) => pending.push({ resolve, reject })),
+      { consecutiveFailures: 2, slowCallMs: 10_000, resetTimeout: 30 },
+      metrics,
+    );
+    breakers.push(mongo);
+    const outage = [mongo.fire(), mongo.fire(), mongo.fire(), mongo.fire()].map((p) =>
+      p.catch((e: unknown) => e),
+    );
+    pending.shift()!.reject(new Error('ETIMEDOUT'));
+    pending.shift()!.reject(new Error('ETIMEDOUT'));
+    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(mongo.state).to.equal('open');
+    await once(mongo.circuit, 'halfOpen');
+    // A stale timeout while half-open: not the trial call, so it must not reopen the circuit.
+    pending.shift()!.reject(new Error('ETIMEDOUT'));
+    await new Promise((r) => setImmediate(r));
+    expect(mongo.state, 'a stale failure while half-open').to.not.equal('open');
+    const trial = mongo.fire();
+    pending.splice(1, 1)[0]!.resolve('trial');
+    // The last stale call fails after the trial; it must not count as a failure either.
+    expect(await trial).to.equal('trial');
+    expect(mongo.state).to.equal('closed');
+    pending.shift()!.reject(new Error('ETIMEDOUT'));
+    const stale = await outage[3];
+    expect(stale, 'the caller still gets its own error')
+      .to.be.instanceOf(Error)
+      .and.include({ message: 'ETIMEDOUT' });
+    const next = mongo.fire();
+    pending.shift()!.reject(new Error('ECONNRESET'));
+    await next.catch(() => undefined);
+    expect(mongo.state, 'one fresh failure of two needed').to.equal('closed');
+    expect(await events('failure'), 'only the fresh calls count').to.equal(3);
+  });
+
   it('turns its own timeout into TIMEOUT', async () => {
     const slow = createBreaker(
       'slow',

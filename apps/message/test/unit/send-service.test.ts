@@ -1,5 +1,5 @@
 // The send queue in front of the store: senders are answered within the deadline however long a
-// batch takes, and refused at once while the store's breaker is open.
+// batch takes, refused at once while the store's breaker is open, and answered when it opens.
 import { expect } from 'chai';
 import { createBreaker, createMetrics } from '@chatcluster/kit';
 import { messageMetrics } from '../../src/metrics.js';
@@ -62,20 +62,24 @@ describe('message: send queue', () => {
     expect(published).to.deep.equal(['m3']);
   });
 
-  it('refuses at once while the breaker is open, and refuses the queued sends when it opens', async () => {
+  it('answers the batch in flight and the queued sends when the breaker opens, and refuses while open', async () => {
     const breaker = createBreaker('mongodb', (fn: () => Promise<unknown>) => fn(), { resetTimeout: 60_000 });
     try {
       const sends = new SendService(slowStore, relay, metrics(), breaker, 60_000);
       const inFlight = sends.send(item(4));
       const queued = sends.send(item(5));
       breaker.circuit.open();
-      const refused = await queued;
-      expect(refused.ok).to.equal(false);
+      for (const refused of await Promise.all([inFlight, queued])) {
+        expect(refused.ok).to.equal(false);
+        if (!refused.ok) expect(refused.error).to.include({ code: 'MSG_STORE_UNAVAILABLE', status: 503 });
+      }
       const immediate = await sends.send(item(6));
       expect(immediate.ok).to.equal(false);
       if (!immediate.ok) expect(immediate.error).to.include({ code: 'MSG_STORE_UNAVAILABLE' });
+      expect(published).to.deep.equal([]);
       release();
-      expect((await inFlight).ok, 'the batch in flight finishes').to.equal(true);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(published, 'what the batch in flight stored later is still published').to.deep.equal(['m4']);
     } finally {
       breaker.shutdown();
     }
