@@ -25,6 +25,8 @@ interface Probe {
   code?: string;
   retryAfter?: string | null;
   ms: number;
+  /** The replica's breaker was open before the probe and did not half-open before it was answered. */
+  whileOpen: boolean;
 }
 
 describe('chaos 6: 2 s latency between the message service and MongoDB', function () {
@@ -58,11 +60,21 @@ describe('chaos 6: 2 s latency between the message service and MongoDB', functio
     };
     const opensBefore = await opens();
 
+    const breakerGauge = (url: string) =>
+      metricValue(url, 'chat_message_circuit_breaker_state', { breaker: 'mongodb' });
+    const halfOpens = async (url: string) =>
+      (await metricValue(url, 'chat_message_circuit_breaker_events_total', {
+        breaker: 'mongodb',
+        event: 'halfOpen',
+      })) ?? 0;
     // An HTTP send to each replica directly every second (the Service drops replicas whose readiness fails).
     let probing = true;
     const probeLoop = (async () => {
       while (probing) {
         for (const r of replicas) {
+          const openBefore = (await breakerGauge(r.url)) === 2;
+          const halfOpensBefore = await halfOpens(r.url);
+          const whileOpen = async () => openBefore && (await halfOpens(r.url)) === halfOpensBefore;
           const started = Date.now();
           try {
             const res = await call<{ error?: { code: string } }>(r.url, 'POST', '/api/v1/messages', {
@@ -76,9 +88,15 @@ describe('chaos 6: 2 s latency between the message service and MongoDB', functio
               ...(res.body?.error?.code ? { code: res.body.error.code } : {}),
               retryAfter: res.headers.get('retry-after'),
               ms: Date.now() - started,
+              whileOpen: await whileOpen(),
             });
           } catch (err) {
-            probes.push({ replica: r.name, status: (err as Error).message, ms: Date.now() - started });
+            probes.push({
+              replica: r.name,
+              status: (err as Error).message,
+              ms: Date.now() - started,
+              whileOpen: await whileOpen(),
+            });
           }
         }
         await delay(1_000);
@@ -130,7 +148,7 @@ describe('chaos 6: 2 s latency between the message service and MongoDB', functio
     await probeLoop;
     figures = await load.stop(120_000);
     opened = (await opens()) - opensBefore;
-    const shed = probes.slice(0, faultProbes).filter((p) => p.status === 503);
+    const shed = probes.slice(0, faultProbes).filter((p) => p.whileOpen);
     report('6-mongodb-latency-2s', figures, {
       faultSeconds: duration / 1000,
       breakerOpens: opened,
@@ -138,6 +156,7 @@ describe('chaos 6: 2 s latency between the message service and MongoDB', functio
       breakersClosedMsAfterFault,
       probesDuringFault: faultProbes,
       probesShed: shed.length,
+      probesRefused: probes.slice(0, faultProbes).filter((p) => p.status === 503).length,
       probeStatuses: countBy(probes.slice(0, faultProbes).map((p) => String(p.status))),
       probeMaxMs: Math.max(...probes.map((p) => p.ms)),
       shedSample: shed.slice(0, 3),
@@ -150,11 +169,20 @@ describe('chaos 6: 2 s latency between the message service and MongoDB', functio
 
   it('opens the mongodb breakers and sheds sends with 503 MSG_STORE_UNAVAILABLE and Retry-After', () => {
     expect(opened, 'mongodb breaker openings').to.be.greaterThan(0);
-    const shed = probes.slice(0, faultProbes).filter((p) => p.status === 503);
-    expect(shed, `probes answered 503 (of ${faultProbes})`).to.not.be.empty;
-    for (const p of shed) {
+    const during = probes.slice(0, faultProbes);
+    const refused = during.filter((p) => p.status === 503);
+    for (const p of refused) {
       expect(p.code, JSON.stringify(p)).to.equal('MSG_STORE_UNAVAILABLE');
       expect(Number(p.retryAfter), JSON.stringify(p)).to.be.at.least(1);
+      // A send caught in a batch when the latency began is answered when the breaker opens, at the
+      // latest by the send deadline (2 x MONGO_TIMEOUT_MS).
+      expect(p.ms, `answered by the send deadline: ${JSON.stringify(p)}`).to.be.below(10_500);
+    }
+    // Sent while the breaker was open (and stayed open): refused at once, never queued.
+    const shed = during.filter((p) => p.whileOpen);
+    expect(shed, `probes sent while a breaker was open (of ${faultProbes})`).to.not.be.empty;
+    for (const p of shed) {
+      expect(p.status, JSON.stringify(p)).to.equal(503);
       expect(p.ms, `shed fast: ${JSON.stringify(p)}`).to.be.below(1_000);
     }
   });

@@ -73,13 +73,20 @@ export function createBreaker<A extends unknown[], R>(
   let periodStartedAt = 0;
   const timed = async (...args: A): Promise<R> => {
     const started = performance.now();
+    const trial = circuit.halfOpen;
     try {
       const result = await fn(...args);
-      if (started >= periodStartedAt) slow?.record(performance.now() - started);
+      const ms = performance.now() - started;
+      // A slow trial call fails the trial (Resilience4j judges half-open calls by the slow share too);
+      // its caller still gets the result (see `fire`).
+      if (trial && slow && ms >= slow.slowMs) throw new SlowTrial(result);
+      // The tally judges closed periods; the trial is judged above, by itself.
+      if (!trial && started >= periodStartedAt) slow?.record(ms);
       return result;
     } catch (err) {
+      if (err instanceof SlowTrial) throw err;
       if (started < periodStartedAt) throw new StaleOutcome(err);
-      slow?.record(performance.now() - started);
+      if (!trial) slow?.record(performance.now() - started);
       throw err;
     }
   };
@@ -95,7 +102,9 @@ export function createBreaker<A extends unknown[], R>(
       ? {}
       : { rollingCountTimeout: options.rollingCountTimeout }),
     // opossum has no "neither": a filtered error counts as a success, which a stale one is closest to.
-    errorFilter: (err: unknown) => err instanceof StaleOutcome || (isFailure ? !isFailure(err) : false),
+    errorFilter: (err: unknown) =>
+      err instanceof StaleOutcome ||
+      (!(err instanceof SlowTrial) && isFailure !== undefined && !isFailure(err)),
   });
 
   let openedAt = 0;
@@ -168,10 +177,20 @@ export function createBreaker<A extends unknown[], R>(
     get state() {
       return state();
     },
-    fire: (...args) => circuit.fire(...args).catch(translate),
+    fire: (...args) =>
+      circuit
+        .fire(...args)
+        .catch((err: unknown) => (err instanceof SlowTrial ? (err.result as R) : translate(err))),
     circuit,
     shutdown: () => circuit.shutdown(),
   };
+}
+
+/** A trial call that answered, too slowly: it reopens the circuit, and its caller gets `result`. */
+class SlowTrial extends Error {
+  constructor(readonly result: unknown) {
+    super('the trial call was slow');
+  }
 }
 
 /** The error of a call that started before the circuit's last change of state (see `timed`). */
@@ -190,6 +209,7 @@ function slowCallTally(options: BreakerOptions) {
   let window: { second: number; calls: number; slow: number }[] = [];
   let tooSlow: () => void = () => undefined;
   return {
+    slowMs,
     onTooSlow(handler: () => void) {
       tooSlow = handler;
     },

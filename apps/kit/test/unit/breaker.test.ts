@@ -209,6 +209,26 @@ describe('createBreaker', () => {
     expect(await events('failure'), 'only the fresh calls count').to.equal(3);
   });
 
+  it('fails a slow trial call: the circuit opens again, and the caller still gets the answer', async () => {
+    let delayMs = 60;
+    const mongo = createBreaker(
+      'fcm',
+      (answer: string) => new Promise<string>((resolve) => setTimeout(() => resolve(answer), delayMs)),
+      { slowCallMs: 40, slowCallMinimumCalls: 1, resetTimeout: 30 },
+      metrics,
+    );
+    breakers.push(mongo);
+    expect(await mongo.fire('slow')).to.equal('slow');
+    expect(mongo.state).to.equal('open');
+    await once(mongo.circuit, 'halfOpen');
+    expect(await mongo.fire('slow trial')).to.equal('slow trial');
+    expect(mongo.state, 'after a slow trial').to.equal('open');
+    delayMs = 0;
+    await once(mongo.circuit, 'halfOpen');
+    expect(await mongo.fire('fast trial')).to.equal('fast trial');
+    expect(mongo.state, 'after a fast trial').to.equal('closed');
+  });
+
   it('turns its own timeout into TIMEOUT', async () => {
     const slow = createBreaker(
       'slow',
