@@ -39,7 +39,10 @@ export interface Session {
 export interface SessionLimits {
   /** Login attempts per client IP (every attempt counts). */
   readonly loginPerIp: RateLimitRule;
-  /** Login attempts per account (every attempt counts; a success clears the count). */
+  /**
+   * Login attempts per account (every attempt that could check a password counts; a success clears
+   * the count).
+   */
   readonly loginPerAccount: RateLimitRule;
   /** Sign-ups per client IP. */
   readonly signupPerIp: RateLimitRule;
@@ -105,18 +108,13 @@ export class SessionService {
   }
 
   async login(input: { username: string; password: string }, clientIp: string): Promise<Session> {
-    const account = input.username.toLowerCase();
-    const [byIp, byAccount] = await Promise.all([
-      this.limiter.consume(this.options.limits.loginPerIp, clientIp),
-      this.limiter.consume(this.options.limits.loginPerAccount, account),
-    ]);
-    if (!byIp.allowed || !byAccount.allowed) {
-      this.observer.login?.('rate_limited');
-      throw kitErrors.RATE_LIMITED('too many attempts; try again later', {
-        retryAfterSeconds: Math.max(byIp.retryAfterSeconds, byAccount.retryAfterSeconds),
-      });
-    }
+    await this.admitLogin(this.options.limits.loginPerIp, clientIp);
     const user = await this.db.read('users.by_username', (sql) => findUserByUsername(sql, input.username));
+    // The account's count is taken only now, for known and unknown names alike: an attempt answered
+    // 503 while PostgreSQL is down checked no password, and counting it would lock the account out
+    // for its window once the database is back.
+    const account = input.username.toLowerCase();
+    await this.admitLogin(this.options.limits.loginPerAccount, account);
     const ok = user
       ? await this.passwords.verify(user.passwordHash, input.password)
       : await this.passwords.verifyDummy(input.password);
@@ -135,6 +133,15 @@ export class SessionService {
     });
     this.observer.login?.('success');
     return session;
+  }
+
+  private async admitLogin(rule: RateLimitRule, key: string): Promise<void> {
+    const decision = await this.limiter.consume(rule, key);
+    if (decision.allowed) return;
+    this.observer.login?.('rate_limited');
+    throw kitErrors.RATE_LIMITED('too many attempts; try again later', {
+      retryAfterSeconds: decision.retryAfterSeconds,
+    });
   }
 
   async refresh(refreshToken: string): Promise<Session> {
