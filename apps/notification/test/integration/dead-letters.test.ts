@@ -112,7 +112,9 @@ describe('dead letters', function () {
 
     // The good entry after them went out, and the service is healthy.
     expect(sendgrid.sends().filter((m) => m.messageId === fine.messageId)).to.have.length(3);
-    expect((await fetch(`${app.service.url}/health/readiness`)).status).to.equal(200);
+    const readiness = await fetch(`${app.service.url}/health/readiness`);
+    expect(readiness.status).to.equal(200);
+    expect(((await readiness.json()) as { status: string }).status).to.equal('ok');
 
     // Operators purge what cannot be fixed; replay needs a selector.
     const refused = await runDlqCli(redisUrl, ['replay']);
