@@ -35,6 +35,11 @@ export class ChannelFeed {
   readonly subs = new Set<Subscriber>();
   readonly #versions = new Map<number, number>();
   readonly #resolvers = new Map<number, Promise<MessageDoc | null>>();
+  /**
+   * When seqs were first seen missing: every seq in (previous mark's upTo, upTo] since `at`. A run of
+   * missing seqs is waited for once, not GAP_WAIT each (after an outage, hundreds of seqs may be holes).
+   */
+  readonly #missingSince: { upTo: number; at: number }[] = [];
   #gapScheduled = false;
   #closed = false;
 
@@ -113,8 +118,9 @@ export class ChannelFeed {
     }
     let resolver = this.#resolvers.get(seq);
     if (!resolver) {
+      const since = this.#missingSince.find((mark) => mark.upTo >= seq)?.at ?? Date.now();
       resolver = (async () => {
-        await sleep(this.deps.gapWaitMs);
+        await sleep(Math.max(0, since + this.deps.gapWaitMs - Date.now()));
         const known = this.pending.get(seq) ?? this.ring.get(seq);
         if (known !== undefined) return known ? await this.deps.store.bySeq(this.channelId, seq) : null;
         const doc =
@@ -171,7 +177,14 @@ export class ChannelFeed {
       if (slot) this.#dispatchCreated(slot);
     }
     // Anything left is past a gap.
-    for (const seq of this.pending.keys()) if (seq <= head) this.pending.delete(seq);
+    let highest = head;
+    for (const seq of this.pending.keys()) {
+      if (seq <= head) this.pending.delete(seq);
+      else highest = Math.max(highest, seq);
+    }
+    while (this.#missingSince.length > 0 && this.#missingSince[0]!.upTo <= head) this.#missingSince.shift();
+    const noticed = this.#missingSince.at(-1)?.upTo ?? head;
+    if (highest > noticed) this.#missingSince.push({ upTo: highest, at: Date.now() });
     if (this.pending.size > 0 && !this.#gapScheduled) this.#resolveGap(head + 1);
   }
 

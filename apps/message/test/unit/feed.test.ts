@@ -114,6 +114,21 @@ describe('message: the per-channel ordering point', () => {
     expect(feed.head).to.equal(4);
   });
 
+  it('waits once for a run of missing seqs, not the gap wait for each (holes left by an outage)', async () => {
+    const store = new FakeStore();
+    const feed = await feedWith(store, 100);
+    const sub = subscriber(0);
+    feed.subs.add(sub);
+    // Seqs 1-40 were allocated during an outage and never stored; 41 arrives.
+    const started = Date.now();
+    feed.receive(eventFromDoc(doc(41)));
+    while (feed.head !== 41 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
+    const took = Date.now() - started;
+    expect(sub.got.map(([, seq]) => seq)).to.deep.equal([41]);
+    expect(store.sealed).to.have.length(40);
+    expect(took, '40 holes resolved after one gap wait of 100 ms').to.be.within(100, 1_000);
+  });
+
   it('sends a newer version of a delivered message once, and folds early changes into the creation', async () => {
     const store = new FakeStore();
     const feed = await feedWith(store);
