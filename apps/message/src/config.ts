@@ -15,6 +15,8 @@ export const messageConfigSchema = kitConfigSchema.extend({
   MONGO_TIMEOUT_MS: env.durationMs(5_000),
   /** Requests' MongoDB calls this slow count against the `mongodb` breaker (half of them in 10 s open it). */
   MONGO_SLOW_CALL_MS: env.durationMs(1_000),
+  /** The mongodb breakers' wait before a trial call: a trial a second finds MongoDB back within one. */
+  MONGO_BREAKER_RESET_MS: env.durationMs(1_000),
   REDIS_TIMEOUT_MS: env.durationMs(1_000),
   GAP_WAIT_MS: env.durationMs(250),
   OUTBOX_SWEEP_MS: env.durationMs(5_000),

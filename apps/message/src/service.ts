@@ -44,13 +44,19 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
 
       const database = await openMessageDatabase(config.MONGO_URL, logger);
       const { connection, models } = database;
-      const storeGuard = createStoreGuard(
-        config.MONGO_TIMEOUT_MS,
+      const storeGuard = createStoreGuard({
+        name: 'mongodb',
+        timeoutMs: config.MONGO_TIMEOUT_MS,
+        resetMs: config.MONGO_BREAKER_RESET_MS,
+        slowCallMs: config.MONGO_SLOW_CALL_MS,
         metrics,
-        'mongodb',
-        config.MONGO_SLOW_CALL_MS,
-      );
-      const backgroundGuard = createStoreGuard(config.MONGO_TIMEOUT_MS * 6, metrics, 'mongodb-background');
+      });
+      const backgroundGuard = createStoreGuard({
+        name: 'mongodb-background',
+        timeoutMs: config.MONGO_TIMEOUT_MS * 6,
+        resetMs: config.MONGO_BREAKER_RESET_MS,
+        metrics,
+      });
       const store = new MessageStore(models, storeGuard, backgroundGuard, () => m.holes.inc());
 
       const redisGuard = createRedisGuard(config.REDIS_TIMEOUT_MS, metrics);

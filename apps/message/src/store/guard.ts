@@ -15,14 +15,24 @@ export interface StoreGuard {
   readonly breaker: Breaker<[() => Promise<unknown>], unknown>;
 }
 
-/** `name` is the breaker's: `mongodb` for requests, `mongodb-background` for the relay and jobs. */
-export function createStoreGuard(
-  timeoutMs: number,
-  metrics?: Metrics,
-  name = 'mongodb',
+export interface StoreGuardOptions {
+  /** `mongodb` for requests, `mongodb-background` for the relay and jobs. */
+  name: string;
+  timeoutMs: number;
+  /** How long the breaker stays open before one trial call. */
+  resetMs: number;
   /** A call this slow counts against MongoDB: half the calls of 10 s that slow open the breaker. */
-  slowCallMs?: number,
-): StoreGuard {
+  slowCallMs?: number;
+  metrics?: Metrics;
+}
+
+export function createStoreGuard({
+  name,
+  timeoutMs,
+  resetMs,
+  slowCallMs,
+  metrics,
+}: StoreGuardOptions): StoreGuard {
   const breaker = createBreaker(
     name,
     (fn: () => Promise<unknown>) => fn(),
@@ -30,7 +40,7 @@ export function createStoreGuard(
       consecutiveFailures: 5,
       errorThresholdPercentage: 50,
       volumeThreshold: 10,
-      resetTimeout: 3_000,
+      resetTimeout: resetMs,
       // MongoDB answering in seconds is as good as down for a chat: shed instead of queueing.
       // Four calls suffice: at seconds a call, ten would keep sends waiting for half a minute.
       ...(slowCallMs === undefined
