@@ -107,41 +107,46 @@ export class Bus {
   }
 
   /**
-   * Publishes the event, appends a created message to chat:notify and keeps the recent-history
-   * cache; one MULTI so a partial failure repeats all of it (consumers deduplicate by messageId/version).
+   * Publishes the events, appends each created message to chat:notify and keeps the recent-history
+   * cache; one MULTI (one round trip) for all, so a partial failure repeats all of it (consumers
+   * deduplicate by messageId/version).
    */
-  async publish(event: MessageEvent): Promise<void> {
-    const { channelId, seq } = event;
-    const m = event.message;
+  async publish(events: readonly MessageEvent[]): Promise<void> {
+    if (events.length === 0) return;
     await this.options.guard.run('redis publish', async () => {
-      const multi = this.cmd.multi().publish(eventsChannel(channelId), JSON.stringify(event));
-      if (event.type === 'message.created' && event.version === 1) {
-        multi.xadd(
-          NOTIFY_STREAM,
-          '*',
-          'type',
-          'message.created',
-          'messageId',
-          m.id,
-          'channelId',
-          channelId,
-          'seq',
-          String(seq),
-          'senderId',
-          m.senderId,
-          'preview',
-          m.body.slice(0, 140),
-          'createdAt',
-          m.createdAt,
-        );
+      const multi = this.cmd.multi();
+      const cached = new Set<string>();
+      for (const event of events) {
+        const { channelId, seq } = event;
+        const m = event.message;
+        multi.publish(eventsChannel(channelId), JSON.stringify(event));
+        if (event.type === 'message.created' && event.version === 1) {
+          multi.xadd(
+            NOTIFY_STREAM,
+            '*',
+            'type',
+            'message.created',
+            'messageId',
+            m.id,
+            'channelId',
+            channelId,
+            'seq',
+            String(seq),
+            'senderId',
+            m.senderId,
+            'preview',
+            m.body.slice(0, 140),
+            'createdAt',
+            m.createdAt,
+          );
+        }
+        if (this.options.recentSize > 0) {
+          const key = recentKey(channelId);
+          multi.zremrangebyscore(key, seq, seq).zadd(key, seq, JSON.stringify(m));
+          cached.add(key);
+        }
       }
-      if (this.options.recentSize > 0) {
-        const key = recentKey(channelId);
-        multi
-          .zremrangebyscore(key, seq, seq)
-          .zadd(key, seq, JSON.stringify(m))
-          .zremrangebyrank(key, 0, -this.options.recentSize - 1);
-      }
+      for (const key of cached) multi.zremrangebyrank(key, 0, -this.options.recentSize - 1);
       const results = await multi.exec();
       const failed = results?.find(([err]) => err);
       if (failed) throw failed[0]!;

@@ -36,29 +36,37 @@ export class OutboxRelay {
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Changes stored in this turn of the event loop (a send batch answers all of its at once). */
+  #toPublish: { doc: MessageDoc; event: MessageEvent }[] = [];
 
   constructor(private readonly options: RelayOptions) {}
 
-  /** A change was stored: deliver locally now, publish in the background. */
+  /** A change was stored: deliver locally now, publish with the others of this turn in the background. */
   changed(doc: MessageDoc): void {
     const event = eventFromDoc(doc);
     this.options.local(event);
-    const work = this.#publish(event)
+    if (this.#toPublish.push({ doc, event }) === 1) queueMicrotask(() => this.#publishBatch());
+  }
+
+  #publishBatch(): void {
+    const batch = this.#toPublish;
+    this.#toPublish = [];
+    const work = this.#publish(batch.map((c) => c.event))
       .then(async (ok) => {
-        if (!ok) return this.options.store.unpublished(doc);
-        await this.options.store.published(doc);
+        if (!ok) return batch.forEach((c) => this.options.store.unpublished(c.doc));
+        await Promise.all(batch.map((c) => this.options.store.published(c.doc)));
       })
       .catch((err: unknown) => this.options.logger.debug({ err }, 'outbox entry not removed; swept later'))
       .finally(() => this.#inFlight.delete(work));
     this.#inFlight.add(work);
   }
 
-  async #publish(event: MessageEvent): Promise<boolean> {
+  async #publish(events: readonly MessageEvent[]): Promise<boolean> {
     try {
-      await this.options.bus.publish(event);
+      await this.options.bus.publish(events);
       return true;
     } catch (err) {
-      this.options.logger.debug({ err, seq: event.seq }, 'publish failed; the sweeper will retry');
+      this.options.logger.debug({ err, events: events.length }, 'publish failed; the sweeper will retry');
       return false;
     }
   }
@@ -88,14 +96,11 @@ export class OutboxRelay {
 
     for (const entry of overdue) {
       const docs = await this.options.store.byIdsEach(entry.ids);
-      for (const doc of docs) {
-        if (!doc || doc.hole) continue;
-        const event = eventFromDoc(doc);
-        this.options.local(event);
-        // Redis is away: the entries stay for the next sweep.
-        if (!(await this.#publish(event))) return;
-        this.options.metrics.outboxRepublished.inc();
-      }
+      const events = docs.flatMap((doc) => (doc && !doc.hole ? [eventFromDoc(doc)] : []));
+      for (const event of events) this.options.local(event);
+      // Redis is away: the entries stay for the next sweep.
+      if (!(await this.#publish(events))) return;
+      this.options.metrics.outboxRepublished.inc(events.length);
       // A change named but not stored yet may still land while its write is within the timeout.
       if (docs.includes(null) && now - entry.at.getTime() < this.options.windowLagMs) continue;
       await this.options.store.removeOutboxEntry(entry._id);
