@@ -84,4 +84,21 @@ describe('message: send queue', () => {
       breaker.shutdown();
     }
   });
+
+  it('half-open, lets one batch through for the trial and refuses the sends behind it at once', async () => {
+    const breaker = createBreaker('mongodb', (fn: () => Promise<unknown>) => fn(), { resetTimeout: 20 });
+    try {
+      const sends = new SendService(slowStore, relay, metrics(), breaker, 60_000);
+      breaker.circuit.open();
+      await new Promise((r) => breaker.circuit.once('halfOpen', r));
+      const trial = sends.send(item(7));
+      const behind = await sends.send(item(8));
+      expect(behind.ok, 'refused while the trial batch is in flight').to.equal(false);
+      if (!behind.ok) expect(behind.error).to.include({ code: 'MSG_STORE_UNAVAILABLE' });
+      release();
+      expect((await trial).ok, 'the trial batch is stored').to.equal(true);
+    } finally {
+      breaker.shutdown();
+    }
+  });
 });
