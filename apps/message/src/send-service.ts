@@ -24,7 +24,7 @@ export class SendService {
     private readonly store: MessageStore,
     private readonly relay: OutboxRelay,
     private readonly metrics: MessageMetrics,
-    /** The store's breaker: while it is open (or half-open and trying), sends are refused at once. */
+    /** The store's breaker: while it is open or half-open, sends are refused at once. */
     private readonly breaker?: StoreGuard['breaker'],
     /** Senders of a batch still unstored after this long are answered 503 (the batch goes on). */
     private readonly deadlineMs = 10_000,
@@ -53,10 +53,10 @@ export class SendService {
   }
 
   send(item: NewMessage): Promise<CreateResult> {
-    // Half-open, the batch in flight carries the breaker's one trial call: the rest would wait for
-    // its verdict (seconds, on a slow store), so they are refused like while open.
+    // Half-open, the store guard's own ping is the trial: a send would be refused by the breaker, or
+    // wait for the trial's verdict (seconds, on a slow store).
     const state = this.breaker?.state;
-    if (state === 'open' || (state === 'halfOpen' && this.#busy)) return Promise.resolve(this.#refusal());
+    if (state === 'open' || state === 'halfOpen') return Promise.resolve(this.#refusal());
     return new Promise((resolve) => {
       this.#waiting.push({ item, resolve });
       if (!this.#busy) void this.#flush();

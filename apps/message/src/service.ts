@@ -44,17 +44,23 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
 
       const database = await openMessageDatabase(config.MONGO_URL, logger);
       const { connection, models } = database;
+      const ping = async () => {
+        if (!connection.db) throw new Error('not connected');
+        await connection.db.command({ ping: 1 });
+      };
       const storeGuard = createStoreGuard({
         name: 'mongodb',
         timeoutMs: config.MONGO_TIMEOUT_MS,
         resetMs: config.MONGO_BREAKER_RESET_MS,
         slowCallMs: config.MONGO_SLOW_CALL_MS,
+        trial: ping,
         metrics,
       });
       const backgroundGuard = createStoreGuard({
         name: 'mongodb-background',
         timeoutMs: config.MONGO_TIMEOUT_MS * 6,
         resetMs: config.MONGO_BREAKER_RESET_MS,
+        trial: ping,
         metrics,
       });
       const store = new MessageStore(models, storeGuard, backgroundGuard, () => m.holes.inc());

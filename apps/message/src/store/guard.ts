@@ -23,6 +23,11 @@ export interface StoreGuardOptions {
   resetMs: number;
   /** A call this slow counts against MongoDB: half the calls of 10 s that slow open the breaker. */
   slowCallMs?: number;
+  /**
+   * The half-open trial (e.g. a `ping`): fired the moment the breaker half-opens, so it is the one
+   * call let through and no user request waits on a store that may still be slow.
+   */
+  trial?: () => Promise<unknown>;
   metrics?: Metrics;
 }
 
@@ -31,6 +36,7 @@ export function createStoreGuard({
   timeoutMs,
   resetMs,
   slowCallMs,
+  trial,
   metrics,
 }: StoreGuardOptions): StoreGuard {
   const breaker = createBreaker(
@@ -50,6 +56,11 @@ export function createStoreGuard({
     },
     metrics,
   );
+  if (trial) {
+    breaker.circuit.on('halfOpen', () => {
+      void breaker.fire(() => withTimeout(timeoutMs, trial, { operation: 'trial' })).catch(() => undefined);
+    });
+  }
   return {
     breaker,
     async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {

@@ -85,18 +85,20 @@ describe('message: send queue', () => {
     }
   });
 
-  it('half-open, lets one batch through for the trial and refuses the sends behind it at once', async () => {
+  it('refuses at once while half-open (the store guard pings for the trial), and stores once closed', async () => {
     const breaker = createBreaker('mongodb', (fn: () => Promise<unknown>) => fn(), { resetTimeout: 20 });
     try {
       const sends = new SendService(slowStore, relay, metrics(), breaker, 60_000);
       breaker.circuit.open();
       await new Promise((r) => breaker.circuit.once('halfOpen', r));
-      const trial = sends.send(item(7));
-      const behind = await sends.send(item(8));
-      expect(behind.ok, 'refused while the trial batch is in flight').to.equal(false);
-      if (!behind.ok) expect(behind.error).to.include({ code: 'MSG_STORE_UNAVAILABLE' });
+      const refused = await sends.send(item(7));
+      expect(refused.ok, 'refused while half-open').to.equal(false);
+      if (!refused.ok) expect(refused.error).to.include({ code: 'MSG_STORE_UNAVAILABLE' });
+      await breaker.fire(() => Promise.resolve('pong'));
+      expect(breaker.state).to.equal('closed');
+      const stored = sends.send(item(8));
       release();
-      expect((await trial).ok, 'the trial batch is stored').to.equal(true);
+      expect((await stored).ok, 'stored once closed').to.equal(true);
     } finally {
       breaker.shutdown();
     }
