@@ -84,7 +84,13 @@ export interface LoadFigures {
   reconnectNotices: number;
   /** The instances the members were connected to, with the number of connections each. */
   instances: Record<string, number>;
-  latency: { before: LatencyFigures; during: LatencyFigures; after: LatencyFigures };
+  latency: {
+    before: LatencyFigures;
+    during: LatencyFigures;
+    after: LatencyFigures;
+    /** From the `recovered` mark (the scenario's own sign of recovery, e.g. breakers closed) to the end. */
+    recovered?: LatencyFigures;
+  };
 }
 
 const BODY = /^load (\w+) (\d+) (\d+)$/;
@@ -97,7 +103,7 @@ export class ChatLoad {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inFlight: number[];
   private readonly next: number[];
-  private readonly marks = new Map<'faultStart' | 'faultEnd', number>();
+  private readonly marks = new Map<'faultStart' | 'faultEnd' | 'recovered', number>();
   private startedAt = 0;
   private stoppedAt = 0;
   private readonly rate: number;
@@ -145,8 +151,8 @@ export class ChatLoad {
     return load;
   }
 
-  /** Names an instant (`faultStart`, `faultEnd`), for the phases and the time to recover. */
-  mark(name: 'faultStart' | 'faultEnd', at = Date.now()): void {
+  /** Names an instant (`faultStart`, `faultEnd`, `recovered`), for the phases and the time to recover. */
+  mark(name: 'faultStart' | 'faultEnd' | 'recovered', at = Date.now()): void {
     this.marks.set(name, at);
   }
 
@@ -393,6 +399,9 @@ export class ChatLoad {
         before: phase(this.startedAt, faultStart ?? this.stoppedAt),
         during: phase(faultStart ?? this.stoppedAt, faultEnd ?? this.stoppedAt),
         after: phase(faultEnd ?? this.stoppedAt, this.stoppedAt),
+        ...(this.marks.has('recovered')
+          ? { recovered: phase(this.marks.get('recovered')!, this.stoppedAt) }
+          : {}),
       },
     };
   }
