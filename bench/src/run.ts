@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { freePort, startFerretDB, startRedis } from '@chatcluster/harness';
 import { AUDIENCE, ISSUER, startFakeAuth, type FakeAuth } from './fake-auth.js';
 import type { ClientSpec, FromWorker, System, Tally, ToWorker } from './protocol.js';
+import { measureStoreCeiling } from './store-ceiling.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const messageMain = join(here, '..', '..', '..', 'apps', 'message', 'dist', 'src', 'main.js');
@@ -30,6 +31,9 @@ const { values: args } = parseArgs({
     'step-seconds': { type: 'string', default: '8' },
     ramp: { type: 'string', default: '1000,2000,3000,4000,6000,8000,10000' },
     'idle-connections': { type: 'string', default: '5000' },
+    /** The store alone first (0 skips it): the most message documents per second it takes. */
+    'store-seconds': { type: 'string', default: '10' },
+    'store-batch': { type: 'string', default: '128' },
     systems: { type: 'string', default: 'message,socketio,wsrelay' },
     workers: { type: 'string', default: '2' },
     /** Directory for CPU profiles of the message instances (written when they exit). */
@@ -313,6 +317,15 @@ async function main(): Promise<void> {
   };
   const results: Record<string, unknown> = {};
   try {
+    if (Number(args['store-seconds']) > 0) {
+      results['storeCeiling'] = await measureStoreCeiling(`${ferret.url}bench-ceiling`, {
+        seconds: Number(args['store-seconds']),
+        batch: Number(args['store-batch']),
+        writers: 2,
+        channels: R,
+      });
+      log('store ceiling', JSON.stringify(results['storeCeiling']));
+    }
     for (const system of args.systems.split(',') as System[]) {
       const servers = await startServers(
         system,
@@ -406,6 +419,13 @@ async function main(): Promise<void> {
   const ratios = {
     capacityVsSocketio: cap('socketio') ? Math.round((cap('message') / cap('socketio')) * 100) / 100 : null,
     capacityVsBareRelay: cap('wsrelay') ? Math.round((cap('message') / cap('wsrelay')) * 100) / 100 : null,
+    // Above 1.5 the store could carry 1.5x Socket.IO's rate; below it no design that stores every message can.
+    storeCeilingVsSocketio:
+      cap('socketio') && results['storeCeiling']
+        ? Math.round(
+            ((results['storeCeiling'] as { docsPerSec: number }).docsPerSec / cap('socketio')) * 100,
+          ) / 100
+        : null,
   };
   process.stdout.write(`${JSON.stringify({ connections: C, rooms: R, rate: M, ...results, ratios })}\n`);
 }

@@ -28,6 +28,27 @@ export interface HistoryPage {
 
 const holePrefix = '~hole:';
 
+/** The document a send becomes at `seq`: version 1, marked for the outbox relay. */
+export function newMessageDoc(item: NewMessage, seq: number, now: Date): MessageDoc {
+  return {
+    _id: messageIdOf(item.channelId, seq),
+    channelId: item.channelId,
+    seq,
+    senderId: item.senderId,
+    clientMessageId: item.clientMessageId,
+    body: item.body,
+    bodyHash: hashBody(item.body),
+    createdAt: now,
+    updatedAt: now,
+    editedAt: null,
+    deletedAt: null,
+    reactions: {},
+    version: 1,
+    lastEvent: 'message.created',
+    outboxAt: now,
+  };
+}
+
 /**
  * The `_id` of whatever holds seq `seq` of a channel (message or hole): a name-based UUID (version
  * 5 layout, SHA-1 of channel and seq), so a seq is found by `_id`, the one lookup every store
@@ -140,23 +161,7 @@ export class MessageStore {
         const item = items[i]!;
         const seq = next.get(item.channelId)!;
         next.set(item.channelId, seq + 1);
-        return {
-          _id: messageIdOf(item.channelId, seq),
-          channelId: item.channelId,
-          seq,
-          senderId: item.senderId,
-          clientMessageId: item.clientMessageId,
-          body: item.body,
-          bodyHash: hashBody(item.body),
-          createdAt: now,
-          updatedAt: now,
-          editedAt: null,
-          deletedAt: null,
-          reactions: {},
-          version: 1,
-          lastEvent: 'message.created',
-          outboxAt: now,
-        };
+        return newMessageDoc(item, seq, now);
       });
       const entry = await this.#addOutboxEntry(
         docs.map((d) => d._id),
