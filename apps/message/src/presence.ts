@@ -10,6 +10,8 @@ const deleteIfOurs = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis
 
 export class Presence {
   readonly #connections = new Map<string, number>();
+  /** Users connected in this turn of the event loop, recorded together (a reconnect storm is one write). */
+  readonly #arrived = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -29,7 +31,9 @@ export class Presence {
   connected(userId: string): void {
     const n = (this.#connections.get(userId) ?? 0) + 1;
     this.#connections.set(userId, n);
-    if (n === 1) void this.#set(userId);
+    if (n !== 1) return;
+    if (this.#arrived.size === 0) setImmediate(() => void this.#recordArrivals());
+    this.#arrived.add(userId);
   }
 
   disconnected(userId: string): void {
@@ -39,34 +43,41 @@ export class Presence {
       return;
     }
     this.#connections.delete(userId);
+    // Not recorded yet: nothing to delete, and it must not be recorded after it left.
+    if (this.#arrived.delete(userId)) return;
     this.guard
       .run('presence delete', () => this.redis.eval(deleteIfOurs, 1, presenceKey(userId), this.instanceId))
       .catch(() => undefined);
   }
 
-  async #set(userId: string): Promise<void> {
-    await this.guard
-      .run('presence set', () => this.redis.set(presenceKey(userId), this.instanceId, 'EX', this.ttlSeconds))
-      .catch((err: unknown) => this.logger.debug({ err }, 'presence not recorded'));
+  async #recordArrivals(): Promise<void> {
+    const users = [...this.#arrived];
+    this.#arrived.clear();
+    await this.#record(users, 'presence set');
   }
 
-  async #refreshAll(): Promise<void> {
-    const users = [...this.#connections.keys()];
+  #refreshAll(): Promise<void> {
+    return this.#record([...this.#connections.keys()], 'presence refresh');
+  }
+
+  /** `SET presence EX ttl` for each user, 500 to a pipeline. */
+  async #record(users: readonly string[], operation: string): Promise<void> {
     for (let i = 0; i < users.length; i += 500) {
       const slice = users.slice(i, i + 500);
       await this.guard
-        .run('presence refresh', async () => {
+        .run(operation, async () => {
           const pipeline = this.redis.pipeline();
           for (const u of slice) pipeline.set(presenceKey(u), this.instanceId, 'EX', this.ttlSeconds);
           await pipeline.exec();
         })
-        .catch(() => undefined);
+        .catch((err: unknown) => this.logger.debug({ err, users: slice.length }, 'presence not recorded'));
     }
   }
 
   /** At shutdown: remove our entries so notifications go out for users who are now offline. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#arrived.clear();
     const users = [...this.#connections.keys()];
     this.#connections.clear();
     await Promise.allSettled(
