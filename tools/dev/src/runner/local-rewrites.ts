@@ -3,7 +3,9 @@
 // - ports: a variable named PORT or *_PORT whose value is a declared container port gets the replica's
 //   own free local port (and PORT is set to the first port when nothing names it: the kit's contract);
 // - Services: `<service>.<namespace>[.svc[.cluster.local]][:port]` becomes the runner's local proxy
-//   for that Service port (kube-proxy's job);
+//   for that Service port (kube-proxy's job). A fully qualified name with a port may name a Service
+//   that does not exist yet (DNS resolves it once it does): its proxy port is reserved at once, so a
+//   replica started before the Service still reaches it later;
 // - mounts: a value that is a path under a volume's mountPath points into the local volume directory.
 import type { ContainerPort } from './types.js';
 
@@ -34,6 +36,23 @@ export function rewritePorts(
   const first = ports[0];
   if (!named && !('PORT' in out) && first) out.PORT = String(localPorts.get(first.containerPort));
   return out;
+}
+
+export interface ServiceReference {
+  name: string;
+  namespace: string;
+  port: number;
+}
+
+const DNS_LABEL = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
+
+/** `<service>.<namespace>.svc[.cluster.local]:<port>` references in a value: unambiguous in-cluster names. */
+export function serviceReferences(value: string): ServiceReference[] {
+  const pattern = new RegExp(
+    `(?<![\\w.-])(${DNS_LABEL})\\.(${DNS_LABEL})\\.svc(?:\\.cluster\\.local)?:(\\d+)(?![\\w-])`,
+    'g',
+  );
+  return [...value.matchAll(pattern)].map((m) => ({ name: m[1]!, namespace: m[2]!, port: Number(m[3]) }));
 }
 
 /** Replaces in-cluster Service addresses by 127.0.0.1:<proxy port>; a bare name needs the namespace. */

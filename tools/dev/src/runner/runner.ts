@@ -229,6 +229,7 @@ export class DevRunner {
           extraEnv: this.options.extraEnv ?? {},
           sources: view,
           serviceAddresses: () => this.proxies.addresses(),
+          reserveServices: (references) => this.proxies.reserve(references),
           log: this.log,
           onChange: () => void this.kick(),
           baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },

@@ -4,7 +4,7 @@
 // with conntrack on a node. TCP, so HTTP and WebSockets both pass.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { freePort } from '@chatcluster/harness';
-import type { ServiceAddress } from './local-rewrites.js';
+import type { ServiceAddress, ServiceReference } from './local-rewrites.js';
 import type { ServiceObject } from './types.js';
 
 export interface Endpoint {
@@ -29,6 +29,8 @@ interface ProxiedService {
   name: string;
   selector: Record<string, string>;
   listeners: Map<number, Listener>;
+  /** False while only reserved: named by a replica's environment before the API server had it. */
+  declared: boolean;
 }
 
 const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
@@ -52,9 +54,16 @@ export class ServiceProxies {
       seen.add(key);
       let proxied = this.services.get(key);
       if (!proxied) {
-        proxied = { namespace, name: service.metadata.name, selector: {}, listeners: new Map() };
+        proxied = {
+          namespace,
+          name: service.metadata.name,
+          selector: {},
+          listeners: new Map(),
+          declared: true,
+        };
         this.services.set(key, proxied);
       }
+      proxied.declared = true;
       proxied.selector = service.spec.selector ?? {};
       const ports = (service.spec.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP');
       for (const port of ports) {
@@ -71,9 +80,32 @@ export class ServiceProxies {
       }
     }
     for (const [key, proxied] of this.services) {
-      if (seen.has(key)) continue;
+      if (seen.has(key) || !proxied.declared) continue;
       for (const listener of proxied.listeners.values()) await this.close(listener);
       this.services.delete(key);
+    }
+  }
+
+  /**
+   * Gives Services named in an environment but not (yet) known a listener per named port, which
+   * refuses connections until the Service appears and selects ready replicas; sync() then adopts it.
+   */
+  async reserve(references: readonly ServiceReference[]): Promise<void> {
+    for (const ref of references) {
+      const key = `${ref.namespace}/${ref.name}`;
+      let proxied = this.services.get(key);
+      if (!proxied) {
+        proxied = {
+          namespace: ref.namespace,
+          name: ref.name,
+          selector: {},
+          listeners: new Map(),
+          declared: false,
+        };
+        this.services.set(key, proxied);
+      }
+      if (proxied.declared || proxied.listeners.has(ref.port)) continue;
+      proxied.listeners.set(ref.port, await this.listen(proxied, ref.port, ref.port));
     }
   }
 

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { freePort } from '@chatcluster/harness';
 import { imageComponent, imageName, localCommand, type CommandOverrides } from './commands.js';
 import { resolveEnv, type EnvSources } from './env.js';
-import { rewriteMounts, rewritePorts, rewriteServices, type ServiceAddress } from './local-rewrites.js';
+import {
+  rewriteMounts,
+  rewritePorts,
+  rewriteServices,
+  serviceReferences,
+  type ServiceAddress,
+  type ServiceReference,
+} from './local-rewrites.js';
 import { Replica, type BackoffOptions, type LaunchSpec } from './replica.js';
 import { planScaling } from './scaling.js';
 import { countReplicas, deploymentStatus, rolloutStatus, type Condition, type Counts } from './status.js';
@@ -23,6 +30,8 @@ export interface ControllerContext {
   extraEnv: Record<string, Record<string, string>>;
   sources: EnvSources;
   serviceAddresses: () => ServiceAddress[];
+  /** Reserves proxy ports for Services an environment names before they exist. */
+  reserveServices: (references: ServiceReference[]) => Promise<void>;
   log: (line: string) => void;
   onChange: () => void;
   backoff?: BackoffOptions;
@@ -171,7 +180,7 @@ export class WorkloadController {
         ? { serviceAccountName: spec.template.spec.serviceAccountName }
         : {}),
     };
-    const prepare = (): LaunchSpec => {
+    const prepare = async (): Promise<LaunchSpec> => {
       const lookup = localCommand(container.image, this.ctx.repoRoot, this.ctx.commands);
       if (!lookup.ok) throw new Error(lookup.reason);
       volumes.refresh(this.ctx.sources);
@@ -180,6 +189,7 @@ export class WorkloadController {
       const extra =
         this.ctx.extraEnv[imageName(container.image)] ?? this.ctx.extraEnv[imageComponent(container.image)];
       let env = rewritePorts({ ...resolved.env, ...extra }, container.ports ?? [], ports);
+      await this.ctx.reserveServices(Object.values(env).flatMap(serviceReferences));
       env = rewriteServices(env, this.ctx.serviceAddresses());
       env = rewriteMounts(env, (path) => volumes.localPath(path));
       return {

@@ -347,6 +347,31 @@ describe('dev runner (real kube-apiserver)', function () {
     ).to.equal(true);
   });
 
+  it('gives a replica started before the Service it names an address that reaches the Service once it exists', async () => {
+    await apply(
+      tiny('early', 1, { env: [{ name: 'PEER_URL', value: `http://late.${ns}.svc.cluster.local:80/` }] }),
+    );
+    await waitForDeployment('early', 1);
+    const [early] = runner.replicas({ namespace: ns, workload: 'early' });
+    const port = early!.ports[8080]!;
+    const env = await json<Record<string, string>>(`http://127.0.0.1:${port}/env`);
+    expect(env.PEER_URL).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    // No Service yet: refused, as a name without a Service is unreachable in a cluster.
+    expect((await httpGet(`http://127.0.0.1:${port}/peer`)).status).to.equal(502);
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'late', namespace: ns },
+      spec: { selector: { app: 'early' }, ports: [{ port: 80, targetPort: 'http' }] },
+    });
+    const peer = await eventually('the late Service to answer through the reserved address', async () => {
+      const res = await httpGet(`http://127.0.0.1:${port}/peer`);
+      return res.status === 200 ? (JSON.parse(res.body) as { pod: string }) : undefined;
+    });
+    expect(peer.pod).to.equal(early!.name);
+    expect(`${runner.serviceUrl(ns, 'late', 80)}/`).to.equal(env.PEER_URL);
+  });
+
   it('runs a Rollout through its workloadRef (not the Deployment as well) and reports it Healthy', async () => {
     await apply(tiny('canary', undefined));
     await apply({

@@ -1,8 +1,8 @@
 // A tiny HTTP server standing in for a ChatCluster component in the runner's tests: it serves the
 // kit's probe endpoints, shows its environment and feature-flag file, and can be told to fail its
-// liveness or readiness probe. It logs SIGTERM, and ignores it when IGNORE_SIGTERM=1 (grace-period test).
+// liveness or readiness probe; /peer fetches PEER_URL (a Service address made local). It logs SIGTERM, and ignores it when IGNORE_SIGTERM=1 (grace-period test).
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, get } from 'node:http';
 
 let live = true;
 let ready = true;
@@ -22,6 +22,13 @@ const server = createServer((req, res) => {
       const file = process.env.FEATURE_FLAGS_FILE ?? '';
       return send(200, { file, content: readFileSync(file, 'utf8') });
     }
+    case '/peer':
+      get(process.env.PEER_URL ?? '', (peer) => {
+        let body = '';
+        peer.setEncoding('utf8');
+        peer.on('data', (chunk: string) => (body += chunk)).on('end', () => send(200, JSON.parse(body)));
+      }).on('error', (err) => send(502, { error: err.message }));
+      return;
     case '/admin/break-liveness':
       live = false;
       return send(200, { live });

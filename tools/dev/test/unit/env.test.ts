@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { EnvResolutionError, expandReferences, resolveEnv, type EnvSources } from '../../src/runner/env.js';
-import { rewriteMounts, rewritePorts, rewriteServiceAddress } from '../../src/runner/local-rewrites.js';
+import {
+  rewriteMounts,
+  rewritePorts,
+  rewriteServiceAddress,
+  serviceReferences,
+} from '../../src/runner/local-rewrites.js';
 import type { Container } from '../../src/runner/types.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -92,6 +97,15 @@ describe('dev runner: environment as the kubelet builds it', () => {
     expect(rewriteServiceAddress('http://my-chat-auth.default.svc:8081', services)).to.equal(
       'http://my-chat-auth.default.svc:8081',
     );
+    expect(
+      serviceReferences(
+        'a=http://chat-auth.default.svc:8081/x,b=redis://r.ns.svc.cluster.local:6379,c=x.y:1,d=http://n.ns.svc',
+      ),
+    ).to.deep.equal([
+      { name: 'chat-auth', namespace: 'default', port: 8081 },
+      { name: 'r', namespace: 'ns', port: 6379 },
+    ]);
+    expect(serviceReferences('http://my.chat-auth.default.svc:8081')).to.deep.equal([]);
     const local = (p: string) => (p.startsWith('/etc/flags') ? `/tmp/pod/volumes/flags${p.slice(10)}` : p);
     expect(rewriteMounts({ F: '/etc/flags/flags.json', U: 'http://x/etc/flags' }, local)).to.deep.equal({
       F: '/tmp/pod/volumes/flags/flags.json',
