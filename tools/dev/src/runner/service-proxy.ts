@@ -38,6 +38,7 @@ const selects = (selector: Record<string, string>, labels: Record<string, string
 
 export class ServiceProxies {
   private readonly services = new Map<string, ProxiedService>();
+  private readonly opening = new Map<string, Promise<Listener>>();
   private endpointsOf: (namespace: string) => Endpoint[] = () => [];
 
   /** Where the ready replicas of a namespace come from. */
@@ -67,10 +68,8 @@ export class ServiceProxies {
       proxied.selector = service.spec.selector ?? {};
       const ports = (service.spec.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP');
       for (const port of ports) {
-        const existing = proxied.listeners.get(port.port);
         const targetPort = port.targetPort ?? port.port;
-        if (existing) existing.targetPort = targetPort;
-        else proxied.listeners.set(port.port, await this.listen(proxied, port.port, targetPort));
+        (await this.listener(proxied, port.port, targetPort)).targetPort = targetPort;
       }
       for (const [servicePort, listener] of proxied.listeners) {
         if (!ports.some((p) => p.port === servicePort)) {
@@ -104,8 +103,7 @@ export class ServiceProxies {
         };
         this.services.set(key, proxied);
       }
-      if (proxied.declared || proxied.listeners.has(ref.port)) continue;
-      proxied.listeners.set(ref.port, await this.listen(proxied, ref.port, ref.port));
+      if (!proxied.declared) await this.listener(proxied, ref.port, ref.port);
     }
   }
 
@@ -141,6 +139,28 @@ export class ServiceProxies {
       for (const listener of service.listeners.values()) await this.close(listener);
     }
     this.services.clear();
+  }
+
+  /** The listener of a Service port, opened once even when sync() and reserve() ask at the same time. */
+  private listener(
+    service: ProxiedService,
+    servicePort: number,
+    targetPort: number | string,
+  ): Promise<Listener> {
+    const existing = service.listeners.get(servicePort);
+    if (existing) return Promise.resolve(existing);
+    const key = `${service.namespace}/${service.name}:${servicePort}`;
+    let opening = this.opening.get(key);
+    if (!opening) {
+      opening = this.listen(service, servicePort, targetPort)
+        .then((listener) => {
+          service.listeners.set(servicePort, listener);
+          return listener;
+        })
+        .finally(() => this.opening.delete(key));
+      this.opening.set(key, opening);
+    }
+    return opening;
   }
 
   private async listen(

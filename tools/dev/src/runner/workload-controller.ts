@@ -188,13 +188,15 @@ export class WorkloadController {
       for (const warning of resolved.warnings) this.ctx.log(`${podName}: ${warning}`);
       const extra =
         this.ctx.extraEnv[imageName(container.image)] ?? this.ctx.extraEnv[imageComponent(container.image)];
-      let env = rewritePorts({ ...resolved.env, ...extra }, container.ports ?? [], ports);
+      let env = rewritePorts(resolved.env, container.ports ?? [], ports);
       await this.ctx.reserveServices(Object.values(env).flatMap(serviceReferences));
       env = rewriteServices(env, this.ctx.serviceAddresses());
       env = rewriteMounts(env, (path) => volumes.localPath(path));
       return {
         command: lookup.command,
-        env: { ...this.ctx.baseEnv, HOSTNAME: podName, TMPDIR: join(dir, 'tmp'), ...env },
+        // The overlay holds host values already (paths on this machine): made local, a checkout under
+        // /tmp would have been moved into the pod's /tmp volume.
+        env: { ...this.ctx.baseEnv, HOSTNAME: podName, TMPDIR: join(dir, 'tmp'), ...env, ...extra },
       };
     };
     const replica = new Replica({

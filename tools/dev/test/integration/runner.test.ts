@@ -148,7 +148,8 @@ describe('dev runner (real kube-apiserver)', function () {
         'ghcr.io/chatcluster/message': { command: process.execPath, args: [tinyServer], cwd: repoRoot },
         'ghcr.io/chatcluster/notification': { command: process.execPath, args: [tinyServer], cwd: repoRoot },
       },
-      extraEnv: { tiny: { LOCAL_OVERLAY: 'yes' } },
+      // HOST_PATH: a host path under a mountPath of the pod stays as it is (the overlay is local already).
+      extraEnv: { tiny: { LOCAL_OVERLAY: 'yes', HOST_PATH: '/etc/flags/on-this-host' } },
       log: (line) => runnerLog.push(line),
       backoff: { baseMs: 200, maxMs: 2_000, resetAfterMs: 60_000 },
     });
@@ -213,6 +214,7 @@ describe('dev runner (real kube-apiserver)', function () {
         HOSTNAME: replica.name,
         AUTH_URL: `${serviceUrl}/api`,
         LOCAL_OVERLAY: 'yes',
+        HOST_PATH: '/etc/flags/on-this-host',
       });
       expect(env.FEATURE_FLAGS_FILE).to.match(/volumes\/flags\/flags\.json$/);
       expect(env).to.not.have.property('KUBECONFIG');
