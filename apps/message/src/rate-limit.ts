@@ -1,4 +1,9 @@
-// Per-user token buckets, kept in this instance's memory (docs/protocol.md, "Limits").
+// Per-user token buckets, kept in this instance's memory (docs/protocol.md, "Limits"). A send the
+// service itself failed (5xx: its store down, shutting down) is given back: the limit is on users,
+// and the SDK repeats such a send every second, which would otherwise leave a user throttled for a
+// minute after an outage of ours.
+import { toAppError } from '@chatcluster/kit';
+
 export class TokenBucket {
   #tokens: number;
   #updated: number;
@@ -27,6 +32,11 @@ export class TokenBucket {
 
   take(): void {
     this.#tokens -= 1;
+  }
+
+  giveBack(): void {
+    this.#refill();
+    this.#tokens = Math.min(this.capacity, this.#tokens + 1);
   }
 
   get full(): boolean {
@@ -66,5 +76,11 @@ export class RateLimiter {
     if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
     for (const b of buckets) b.take();
     return 0;
+  }
+
+  /** Gives back the token of a call that failed on the service's side (a 5xx), not the caller's. */
+  refundIfServerFault(key: string, err: unknown): void {
+    if (toAppError(err).status < 500) return;
+    for (const bucket of this.#buckets.get(key) ?? []) bucket.giveBack();
   }
 }

@@ -85,9 +85,14 @@ export function messageRoutes(deps: RouteDeps): Router {
       deps.metrics.rateLimited.inc({ limit: 'send' });
       throw kitErrors.RATE_LIMITED('too many messages; slow down', { retryAfterSeconds: wait });
     }
-    await access.requireMember(input.channelId, userId);
-    const result = await deps.sends.send({ ...input, senderId: userId });
-    if (!result.ok) throw result.error;
+    const result = await access
+      .requireMember(input.channelId, userId)
+      .then(() => deps.sends.send({ ...input, senderId: userId }))
+      .then((r) => (r.ok ? r : Promise.reject(r.error)))
+      .catch((err: unknown) => {
+        deps.sendLimiter.refundIfServerFault(userId, err);
+        throw err;
+      });
     res
       .status(result.duplicate ? 200 : 201)
       .json({ message: toView(result.doc), duplicate: result.duplicate });

@@ -281,6 +281,7 @@ export class Connection {
         duplicate: result.duplicate,
       });
     } catch (err) {
+      this.deps.sendLimiter.refundIfServerFault(this.userId, err);
       this.#error(err, { ref: clientMessageId, channelId });
     }
   }

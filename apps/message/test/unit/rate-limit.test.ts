@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { AppError, kitErrors } from '@chatcluster/kit';
+import { msgErrors } from '../../src/errors.js';
 import { RateLimiter } from '../../src/rate-limit.js';
 
 describe('message: per-user token buckets', () => {
@@ -35,5 +37,28 @@ describe('message: per-user token buckets', () => {
     expect(limiter.take('u')).to.equal(60);
     now = 59_500;
     expect(limiter.take('u')).to.equal(1);
+  });
+
+  it('gives back the token of a send the service failed (5xx), not of one the caller got wrong', () => {
+    let now = 0;
+    const limiter = new RateLimiter([{ name: 'burst', capacity: 3, windowMs: 60_000 }], () => now);
+    // An outage of ours: the SDK repeats the same send every second; none of it counts.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      expect(limiter.take('u'), `attempt ${attempt}`).to.equal(0);
+      limiter.refundIfServerFault('u', msgErrors.MSG_STORE_UNAVAILABLE('down', { retryAfterSeconds: 1 }));
+    }
+    limiter.refundIfServerFault('u', new Error('a bug')); // INTERNAL: also ours
+    // The caller's own faults count.
+    expect(limiter.take('u')).to.equal(0);
+    limiter.refundIfServerFault('u', kitErrors.FORBIDDEN('not a member'));
+    expect(limiter.take('u')).to.equal(0);
+    limiter.refundIfServerFault('u', new AppError('VALIDATION_FAILED', 'bad'));
+    expect(limiter.take('u')).to.equal(0);
+    expect(limiter.take('u')).to.be.greaterThan(0);
+    // Never above capacity, and a key without buckets is left alone.
+    now += 60_000;
+    limiter.refundIfServerFault('u', new Error('x'));
+    limiter.refundIfServerFault('nobody', new Error('x'));
+    expect(Array.from({ length: 5 }, () => limiter.take('u')).filter((w) => w === 0)).to.have.length(3);
   });
 });
