@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the harness runs: PostgreSQL, Redis, Prometheus (promtool),
-# Alertmanager (amtool), Chromium for browser tests. Idempotent: installs only what is missing.
+# Alertmanager (amtool), Chromium for browser tests, and the local cluster's node runtime (containerd,
+# runc, the CNI plugins, iptables, conntrack, socat for port-forward) with mmdebstrap for its base
+# image. Idempotent: installs only what is missing.
 source "$(dirname "$0")/lib.sh"
 
 packages=(
   "postgresql-$POSTGRES_MAJOR" redis-server prometheus prometheus-alertmanager
   openssl ca-certificates chromium
+  containerd runc containernetworking-plugins iptables conntrack socat mmdebstrap
 )
 missing=()
 for p in "${packages[@]}"; do

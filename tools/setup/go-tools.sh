@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
-# Builds the Go-sourced components into the cache: etcd, kube-apiserver and kubectl, FerretDB,
-# Helm, Toxiproxy. Each is rebuilt only when its pinned version or wrapper module changes.
+# Builds the Go-sourced components into the cache: etcd, the Kubernetes binaries (control plane,
+# node, kubectl), CoreDNS, the pause binary, Argo Rollouts (controller and kubectl plugin), FerretDB,
+# Helm, Toxiproxy. Each is rebuilt only when its pinned version or
+# wrapper module changes.
 source "$(dirname "$0")/lib.sh"
-command -v go >/dev/null || die "Go is not installed; it is needed to build etcd, kube-apiserver, FerretDB, Helm and Toxiproxy"
+command -v go >/dev/null || die "Go is not installed; it is needed to build etcd, Kubernetes, CoreDNS, FerretDB, Helm and Toxiproxy"
 export CGO_ENABLED=0
 
-# build_wrapper NAME DIR PACKAGE [LDFLAGS]: go build PACKAGE inside the wrapper module DIR.
+# build_wrapper DIR LDFLAGS NAME=PACKAGE...: one `go build` inside the wrapper module DIR for every
+# PACKAGE (shared packages compile once), each binary installed as NAME. Skipped when every NAME was
+# built from the same module files and flags.
 build_wrapper() {
-  local name=$1 dir=$ROOT/tools/go/$2 pkg=$3 ldflags=${4:-}
-  local key
+  local dir=$ROOT/tools/go/$1 ldflags=$2
+  shift 2
+  local key names=() pkgs=() pair stale=0
   key="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)-$ldflags"
-  if up_to_date "$name" "$key" && [ -x "$BIN/$name" ]; then return 0; fi
-  say "building $name (first time takes minutes; cached in $BIN)"
-  (cd "$dir" && with_heartbeat "$name" go build -trimpath -ldflags "$ldflags" -o "$BIN/$name.tmp" "$pkg") \
-    || die "could not build $name"
-  mv "$BIN/$name.tmp" "$BIN/$name"
-  mark_built "$name" "$key"
-  say "built $name"
+  for pair in "$@"; do
+    names+=("${pair%%=*}") pkgs+=("${pair#*=}")
+    up_to_date "${pair%%=*}" "$key" && [ -x "$BIN/${pair%%=*}" ] || stale=1
+  done
+  [ $stale = 1 ] || return 0
+  local label="${names[*]}" out
+  say "building $label (first time takes minutes; cached in $BIN)"
+  local started=$SECONDS
+  out=$(mktemp -d "$BIN/.build.XXXXXX")
+  (cd "$dir" && with_heartbeat "$label" go build -trimpath -ldflags "$ldflags" -o "$out/" "${pkgs[@]}") \
+    || { rm -rf "$out"; die "could not build $label"; }
+  local i
+  for i in "${!names[@]}"; do
+    # `go build -o DIR/` names a binary after its package path; `.` after the wrapper module's path.
+    local built=${pkgs[$i]}
+    [ "$built" = . ] && built=$dir
+    mv "$out/$(basename "$built")" "$BIN/${names[$i]}"
+    mark_built "${names[$i]}" "$key"
+  done
+  rm -rf "$out"
+  say "built $label ($((SECONDS - started)) s)"
 }
 
 # install_module NAME MODULE/CMD VERSION: go install into a scratch GOBIN, renamed to NAME.
@@ -36,13 +55,22 @@ install_module() {
 k8s_minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
 
-want=("${@:-etcd kube-apiserver kubectl ferretdb helm toxiproxy}")
+k8s=k8s.io/kubernetes/cmd
+want=("${@:-etcd kubernetes coredns pause argo-rollouts ferretdb helm toxiproxy}")
 for tool in ${want[*]}; do
   case $tool in
-    etcd) build_wrapper etcd etcd . "-s -w" ;;
-    kube-apiserver) build_wrapper kube-apiserver kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$k8s_ldflags" ;;
-    kubectl) build_wrapper kubectl kube-apiserver k8s.io/kubernetes/cmd/kubectl "$k8s_ldflags" ;;
-    ferretdb) build_wrapper ferretdb ferretdb . "-s -w" ;;
+    etcd) build_wrapper etcd "-s -w" etcd=. ;;
+    kubernetes)
+      build_wrapper kubernetes "$k8s_ldflags" kube-apiserver=$k8s/kube-apiserver kubectl=$k8s/kubectl \
+        kube-controller-manager=$k8s/kube-controller-manager kube-scheduler=$k8s/kube-scheduler \
+        kubelet=$k8s/kubelet kube-proxy=$k8s/kube-proxy ;;
+    coredns) build_wrapper coredns "-s -w" coredns=. ;;
+    pause) build_wrapper pause "-s -w" pause=. ;;
+    argo-rollouts)
+      build_wrapper argo-rollouts "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=$ARGO_ROLLOUTS_VERSION" \
+        rollouts-controller=github.com/argoproj/argo-rollouts/cmd/rollouts-controller \
+        kubectl-argo-rollouts=github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts ;;
+    ferretdb) build_wrapper ferretdb "-s -w" ferretdb=. ;;
     helm) install_module helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     toxiproxy)
       install_module toxiproxy-server github.com/Shopify/toxiproxy/v2/cmd/server "$TOXIPROXY_VERSION"

@@ -18,6 +18,17 @@ export type BinaryName =
   | 'etcd'
   | 'kube-apiserver'
   | 'kubectl'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'coredns'
+  | 'pause'
+  | 'containerd'
+  | 'ctr'
+  | 'iptables-save'
+  | 'iptables-restore'
+  | 'ip'
   | 'ferretdb'
   | 'helm'
   | 'toxiproxy-server'
@@ -59,9 +70,23 @@ function sourceOf(name: BinaryName): BinarySource {
       return { path: `/usr/bin/${name}`, providedBy: debian('prometheus-alertmanager') };
     case 'openssl':
       return { path: '/usr/bin/openssl', providedBy: debian('openssl') };
+    case 'containerd':
+    case 'ctr':
+      return { path: `/usr/bin/${name}`, providedBy: debian('containerd') };
+    case 'iptables-save':
+    case 'iptables-restore':
+      return { path: `/usr/sbin/${name}`, providedBy: debian('iptables') };
+    case 'ip':
+      return { path: '/usr/sbin/ip', providedBy: debian('iproute2') };
     case 'etcd':
     case 'kube-apiserver':
     case 'kubectl':
+    case 'kube-controller-manager':
+    case 'kube-scheduler':
+    case 'kubelet':
+    case 'kube-proxy':
+    case 'coredns':
+    case 'pause':
     case 'ferretdb':
     case 'helm':
     case 'toxiproxy-server':

@@ -12,10 +12,12 @@ export interface FerretDBOptions {
   /** debug, info, warn or error (default warn). */
   logLevel?: string;
   readyTimeoutMs?: number;
+  /** The address it listens on and its URL names (default 127.0.0.1). */
+  host?: string;
 }
 
 export interface FerretDBServer {
-  /** `mongodb://127.0.0.1:<port>/` */
+  /** `mongodb://<host>:<port>/` */
   url: string;
   host: string;
   port: number;
@@ -30,6 +32,7 @@ export async function startFerretDB(options: FerretDBOptions = {}): Promise<Ferr
   const ferretdb = locateBinary('ferretdb');
   const dir = createTempDir('ferretdb');
   const port = await freePort();
+  const host = options.host ?? '127.0.0.1';
   const logFile = join(dir, 'ferretdb.log');
   const dataDir = join(dir, 'data');
   // FerretDB's SQLite backend expects the directory to exist.
@@ -41,7 +44,7 @@ export async function startFerretDB(options: FerretDBOptions = {}): Promise<Ferr
       command: ferretdb,
       args: [
         '--listen-addr',
-        `127.0.0.1:${port}`,
+        `${host}:${port}`,
         // The wrapper wants a file: URI of a directory, with the trailing slash. Tuned for tests like
         // the harness's PostgreSQL (no fsync): in WAL mode `synchronous(normal)` syncs at checkpoints
         // instead of every commit; a killed process loses nothing committed, only a power loss would.
@@ -60,8 +63,8 @@ export async function startFerretDB(options: FerretDBOptions = {}): Promise<Ferr
     throw error;
   }
   return {
-    url: `mongodb://127.0.0.1:${port}/`,
-    host: '127.0.0.1',
+    url: `mongodb://${host}:${port}/`,
+    host,
     port,
     pid: server.pid,
     async stop() {

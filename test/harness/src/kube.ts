@@ -42,28 +42,44 @@ function base64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
 
-async function writeKubeconfig(path: string, server: string, pki: ControlPlanePki): Promise<void> {
-  const config = {
+export interface KubeconfigUser {
+  name: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/** A kubeconfig (YAML) with one cluster, one certificate-authenticated user and one context. */
+export function kubeconfigYaml(
+  cluster: { name: string; server: string; caPem: string },
+  user: KubeconfigUser,
+  namespace = 'default',
+): string {
+  return dumpYaml({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [
-      { name: 'harness', cluster: { server, 'certificate-authority-data': base64(pki.ca.certPem) } },
+      {
+        name: cluster.name,
+        cluster: { server: cluster.server, 'certificate-authority-data': base64(cluster.caPem) },
+      },
     ],
     users: [
       {
-        name: 'harness-admin',
-        user: {
-          'client-certificate-data': base64(pki.admin.certPem),
-          'client-key-data': base64(pki.admin.keyPem),
-        },
+        name: user.name,
+        user: { 'client-certificate-data': base64(user.certPem), 'client-key-data': base64(user.keyPem) },
       },
     ],
-    contexts: [
-      { name: 'harness', context: { cluster: 'harness', user: 'harness-admin', namespace: 'default' } },
-    ],
-    'current-context': 'harness',
-  };
-  await writeFile(path, dumpYaml(config), { mode: 0o600 });
+    contexts: [{ name: cluster.name, context: { cluster: cluster.name, user: user.name, namespace } }],
+    'current-context': cluster.name,
+  });
+}
+
+async function writeKubeconfig(path: string, server: string, pki: ControlPlanePki): Promise<void> {
+  const yaml = kubeconfigYaml(
+    { name: 'harness', server, caPem: pki.ca.certPem },
+    { name: 'harness-admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem },
+  );
+  await writeFile(path, yaml, { mode: 0o600 });
 }
 
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {

@@ -37,7 +37,7 @@ async function ecPrivateKey(file: string): Promise<string> {
   return privateKey;
 }
 
-interface CertificateRequest {
+export interface CertificateRequest {
   dir: string;
   name: string;
   commonName: string;
@@ -48,7 +48,8 @@ interface CertificateRequest {
   issuer?: PemFiles;
 }
 
-async function issue(request: CertificateRequest): Promise<PemFiles> {
+/** Issues a certificate (a key, CSR and openssl x509) into `request.dir`, self-signed without an issuer. */
+export async function issueCertificate(request: CertificateRequest): Promise<PemFiles> {
   const openssl = locateBinary('openssl');
   const { dir, name } = request;
   const keyFile = join(dir, `${name}.key`);
@@ -89,39 +90,56 @@ async function issue(request: CertificateRequest): Promise<PemFiles> {
 
 /** Writes a complete PKI for a test control plane into `dir`. */
 export async function createControlPlanePki(dir: string): Promise<ControlPlanePki> {
-  const ca = await issue({
+  const ca = await createCertificateAuthority(dir, 'chatcluster-harness-ca');
+  const [serving, admin] = await Promise.all([
+    issueCertificate({
+      dir,
+      name: 'apiserver',
+      commonName: 'kube-apiserver',
+      extensions: [...leafExtensions('serverAuth'), 'subjectAltName = IP:127.0.0.1, DNS:localhost'],
+      issuer: ca,
+    }),
+    issueCertificate({
+      dir,
+      name: 'admin',
+      commonName: 'harness-admin',
+      organization: 'system:masters',
+      extensions: leafExtensions('clientAuth'),
+      issuer: ca,
+    }),
+  ]);
+  const serviceAccount = await createServiceAccountKeys(dir);
+  return { ca, serving, admin, serviceAccount };
+}
+
+/** A self-signed CA certificate and key (`ca.crt`, `ca.key`) in `dir`. */
+export function createCertificateAuthority(dir: string, commonName: string): Promise<PemFiles> {
+  return issueCertificate({
     dir,
     name: 'ca',
-    commonName: 'chatcluster-harness-ca',
+    commonName,
     extensions: [
       'basicConstraints = critical, CA:TRUE',
       'keyUsage = critical, keyCertSign, cRLSign, digitalSignature',
       'subjectKeyIdentifier = hash',
     ],
   });
-  const leaf = (usage: string): string[] => [
+}
+
+/** The extensions of a leaf certificate for `usage` (`serverAuth`, `clientAuth` or both). */
+export function leafExtensions(usage: string): string[] {
+  return [
     'basicConstraints = critical, CA:FALSE',
     'keyUsage = critical, digitalSignature, keyEncipherment',
     `extendedKeyUsage = ${usage}`,
     'authorityKeyIdentifier = keyid',
   ];
-  const [serving, admin] = await Promise.all([
-    issue({
-      dir,
-      name: 'apiserver',
-      commonName: 'kube-apiserver',
-      extensions: [...leaf('serverAuth'), 'subjectAltName = IP:127.0.0.1, DNS:localhost'],
-      issuer: ca,
-    }),
-    issue({
-      dir,
-      name: 'admin',
-      commonName: 'harness-admin',
-      organization: 'system:masters',
-      extensions: leaf('clientAuth'),
-      issuer: ca,
-    }),
-  ]);
+}
+
+/** The RSA key pair the API server signs service-account tokens with. */
+export async function createServiceAccountKeys(
+  dir: string,
+): Promise<{ privateKeyFile: string; publicKeyFile: string }> {
   const { publicKey, privateKey } = await generate('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -133,5 +151,5 @@ export async function createControlPlanePki(dir: string): Promise<ControlPlanePk
   };
   await writeFile(serviceAccount.privateKeyFile, privateKey, { mode: 0o600 });
   await writeFile(serviceAccount.publicKeyFile, publicKey);
-  return { ca, serving, admin, serviceAccount };
+  return serviceAccount;
 }

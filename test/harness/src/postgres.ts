@@ -1,6 +1,6 @@
 // A private PostgreSQL server on a free loopback port with a throwaway data directory, tuned for
 // tests (trust auth, no fsync) and restartable in place for resilience tests.
-import { chownSync } from 'node:fs';
+import { appendFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
@@ -18,10 +18,15 @@ export interface PostgresOptions {
   /** Extra server settings, passed as `-c key=value`. */
   settings?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** The address it listens on and its URL names (default 127.0.0.1), e.g. the local cluster's
+   * node address, which pods reach. */
+  host?: string;
+  /** Networks (CIDR) whose clients are trusted besides loopback, e.g. the cluster's pod network. */
+  trustedNetworks?: string[];
 }
 
 export interface PostgresServer {
-  /** `postgres://postgres@127.0.0.1:<port>/<database>` */
+  /** `postgres://postgres@<host>:<port>/<database>` */
   url: string;
   host: string;
   port: number;
@@ -37,9 +42,9 @@ export interface PostgresServer {
 
 const superuser = 'postgres';
 
-async function answersQueries(port: number): Promise<boolean> {
+async function answersQueries(host: string, port: number): Promise<boolean> {
   const client = new pg.Client({
-    host: '127.0.0.1',
+    host,
     port,
     user: superuser,
     database: 'postgres',
@@ -56,8 +61,8 @@ async function answersQueries(port: number): Promise<boolean> {
   }
 }
 
-async function createDatabase(port: number, database: string): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: superuser, database: 'postgres' });
+async function createDatabase(host: string, port: number, database: string): Promise<void> {
+  const client = new pg.Client({ host, port, user: superuser, database: 'postgres' });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -89,8 +94,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const dataDir = join(dir, 'data');
   if (user) chownSync(dir, user.uid, user.gid);
   const port = await freePort();
+  const host = options.host ?? '127.0.0.1';
   const settings: Record<string, string> = {
-    listen_addresses: '127.0.0.1',
+    listen_addresses: host,
     // The Debian default (/var/run/postgresql) may not exist or be writable.
     unix_socket_directories: dir,
     // Durability is pointless for throwaway data and costs seconds per suite.
@@ -110,7 +116,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       cwd: dir,
       user,
       logFile: join(dir, 'postgres.log'),
-      ready: () => answersQueries(port),
+      ready: () => answersQueries(host, port),
       readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
       // SIGTERM is "smart" shutdown, which waits for every client to disconnect.
       stopSignal: 'SIGINT',
@@ -119,8 +125,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   let server: ManagedProcess | undefined;
   try {
     await initDataDir(dir, dataDir, user);
+    const trusted = (options.trustedNetworks ?? []).map((network) => `host all all ${network} trust\n`);
+    if (trusted.length > 0) appendFileSync(join(dataDir, 'pg_hba.conf'), trusted.join(''));
     server = await startServer();
-    await createDatabase(port, database);
+    await createDatabase(host, port, database);
   } catch (error) {
     await server?.stop();
     await removeTempDir(dir);
@@ -129,8 +137,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   let current = server;
 
   return {
-    url: `postgres://${superuser}@127.0.0.1:${port}/${database}`,
-    host: '127.0.0.1',
+    url: `postgres://${superuser}@${host}:${port}/${database}`,
+    host,
     port,
     database,
     user: superuser,

@@ -14,10 +14,12 @@ export interface RedisOptions {
   /** Extra `--name value` arguments, e.g. `{ maxmemory: '10mb' }`. */
   config?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** The address it listens on and its URL names (default 127.0.0.1). */
+  host?: string;
 }
 
 export interface RedisServer {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://<host>:<port>` */
   url: string;
   host: string;
   port: number;
@@ -29,7 +31,7 @@ export interface RedisServer {
 }
 
 /** True when the server answers PING with PONG (not, e.g., -LOADING while it replays its AOF). */
-function answersPing(port: number): Promise<boolean> {
+function answersPing(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     let reply = '';
@@ -43,7 +45,7 @@ function answersPing(port: number): Promise<boolean> {
       reply += chunk.toString('utf8');
       if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
     });
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.connect(port, host, () => socket.write('PING\r\n'));
   });
 }
 
@@ -51,9 +53,12 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   const redisServer = locateBinary('redis-server');
   const dir = createTempDir('redis');
   const port = await freePort();
+  const host = options.host ?? '127.0.0.1';
   const settings: Record<string, string> = {
     port: String(port),
-    bind: '127.0.0.1',
+    bind: host,
+    // Without a password, protected mode answers only loopback clients (pods are not).
+    'protected-mode': host === '127.0.0.1' ? 'yes' : 'no',
     dir,
     // Empty save list: no RDB snapshots; the test decides about persistence.
     save: '',
@@ -71,7 +76,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       args,
       cwd: dir,
       logFile: join(dir, 'redis.log'),
-      ready: () => answersPing(port),
+      ready: () => answersPing(host, port),
       readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
     });
 
@@ -83,8 +88,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     throw error;
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
-    host: '127.0.0.1',
+    url: `redis://${host}:${port}`,
+    host,
     port,
     get pid() {
       return current.pid;

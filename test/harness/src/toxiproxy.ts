@@ -39,8 +39,9 @@ export interface ToxiproxyServer {
   /** `http://127.0.0.1:<port>` of the control API. */
   apiUrl: string;
   readonly pid: number;
-  /** Creates an enabled proxy on a free loopback port in front of `upstream` (`host:port`). */
-  createProxy(name: string, upstream: string): Promise<ToxiproxyProxy>;
+  /** Creates an enabled proxy on a free port of `listenHost` (default 127.0.0.1) in front of
+   * `upstream` (`host:port`). */
+  createProxy(name: string, upstream: string, listenHost?: string): Promise<ToxiproxyProxy>;
   deleteProxy(name: string): Promise<void>;
   /** Adds a toxic to a proxy; resolves to the toxic as stored (with its name). */
   addToxic(proxy: string, toxic: Toxic): Promise<Required<Toxic>>;
@@ -110,8 +111,8 @@ export async function startToxiproxy(options: ToxiproxyOptions = {}): Promise<To
   return {
     apiUrl,
     pid: server.pid,
-    async createProxy(name, upstream) {
-      const listen = `127.0.0.1:${await freePort()}`;
+    async createProxy(name, upstream, listenHost = '127.0.0.1') {
+      const listen = `${listenHost}:${await freePort()}`;
       const created = await call<ProxyJson>('POST', '/proxies', { name, listen, upstream, enabled: true });
       return { name, listen: created.listen, ...hostAndPort(created.listen), upstream: created.upstream };
     },

@@ -1,0 +1,3 @@
+module chatcluster.io/tools/pause
+
+go 1.24.0
