@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir, removeTempDir, runCommand } from '@chatcluster/harness';
 import yaml from 'js-yaml';
+import { parseDockerfile } from '../src/dockerfile.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const WORKSPACES = {
@@ -18,45 +19,6 @@ const WORKSPACES = {
   operator: 'operator',
 };
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
-
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-interface Stage {
-  from: string;
-  name?: string;
-  instructions: Instruction[];
-}
-
-/** Instructions (continuation lines joined, comments dropped) grouped by stage, ARG defaults applied to FROM. */
-function parseDockerfile(text: string): Stage[] {
-  const lines = text
-    .split('\n')
-    .filter((l) => !l.trimStart().startsWith('#'))
-    .join('\n')
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const args: Record<string, string> = {};
-  const stages: Stage[] = [];
-  for (const line of lines) {
-    const [keyword, ...rest] = line.split(/\s+/);
-    const instruction = { keyword: keyword!.toUpperCase(), args: rest.join(' ') };
-    if (instruction.keyword === 'ARG' && stages.length === 0) {
-      const [name, value] = instruction.args.split('=');
-      args[name!] = value ?? '';
-    } else if (instruction.keyword === 'FROM') {
-      const [image, as, name] = instruction.args.split(/\s+/);
-      const from = image!.replace(/\$\{(\w+)\}/g, (_, arg: string) => args[arg] ?? '');
-      stages.push({ from, ...(as?.toUpperCase() === 'AS' ? { name } : {}), instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push(instruction);
-    }
-  }
-  return stages;
-}
 
 const dockerfilePath = (workspace: string): string => `${workspace}/Dockerfile`;
 
