@@ -76,6 +76,8 @@ export function appImageSpec(dockerfile: string): AppImageSpec {
   const copy = copies.length === 1 ? /^--from=(\S+) (\S+) (\S+)$/.exec(copies[0]!.args) : null;
   if (!copy) throw new Error('expected the runtime stage to hold one `COPY --from=<stage> <output> <path>`');
   const [, fromStage, output, appPath] = copy as unknown as [string, string, string, string];
+  if (!appPath.startsWith('/'))
+    throw new Error(`COPY --from=${fromStage}: give the destination as an absolute path`);
   const build = stages.find((s) => s.name === fromStage);
   if (!build) throw new Error(`COPY --from=${fromStage}: no stage of that name`);
   const run = build.instructions

@@ -80,6 +80,9 @@ describe('Dockerfile runtime config', () => {
       /RUN cannot be reproduced/,
     );
     expect(() => appImageSpec(dockerfile('WORKDIR /app'))).to.throw(/COPY --from/);
+    expect(() => appImageSpec(dockerfile('WORKDIR /app\nCOPY --from=build /out .'))).to.throw(
+      /absolute path/,
+    );
     expect(() => appImageSpec(dockerfile('COPY --from=build /elsewhere /app'))).to.throw(
       /assemble\.mjs <workspace> \/elsewhere/,
     );
