@@ -104,6 +104,8 @@ class Subscription implements Subscriber {
 export class Connection {
   readonly id = randomUUID();
   readonly #subs = new Map<string, Subscription>();
+  /** Per channel, the turn of the latest subscribe or unsubscribe frame (see #nextTurn). */
+  readonly #turns = new Map<string, number>();
   lastFrameAt = Date.now();
   alive = true;
   closed = false;
@@ -211,11 +213,8 @@ export class Connection {
           frame.since ? new Date(frame.since) : null,
         );
       case 'unsubscribe': {
-        const sub = this.#subs.get(frame.channelId);
-        if (sub) {
-          sub.close();
-          this.forget(sub);
-        }
+        this.#nextTurn(frame.channelId);
+        this.#endSubscription(frame.channelId);
         this.send({ type: 'unsubscribed', channelId: frame.channelId, reason: 'client' });
         return;
       }
@@ -230,26 +229,47 @@ export class Connection {
     }
   }
 
+  /**
+   * A later `subscribe` or an `unsubscribe` of the channel supersedes one still checking membership
+   * or replaying: each frame takes a new turn, and only the latest turn may register a subscription.
+   * Without it two frames in a row both passed the await and left two subscriptions, one of which
+   * nothing removed (doubled deliveries, a leaked feed and Redis SUBSCRIBE).
+   */
+  #nextTurn(channelId: string): number {
+    const turn = (this.#turns.get(channelId) ?? 0) + 1;
+    this.#turns.set(channelId, turn);
+    return turn;
+  }
+
+  #isLatest(channelId: string, turn: number): boolean {
+    return this.#turns.get(channelId) === turn;
+  }
+
+  #endSubscription(channelId: string): void {
+    const sub = this.#subs.get(channelId);
+    if (!sub) return;
+    sub.close();
+    this.forget(sub);
+  }
+
   async #subscribe(channelId: string, lastSeq: number, since: Date | null): Promise<void> {
-    const previous = this.#subs.get(channelId);
-    if (previous) {
-      previous.close();
-      this.forget(previous);
-    }
+    const turn = this.#nextTurn(channelId);
+    this.#endSubscription(channelId);
+    let sub: Subscription | undefined;
     try {
       await this.deps.access.requireMember(channelId, this.userId);
-      if (this.closed) return;
-      const sub = new Subscription(channelId, this.userId, lastSeq, this);
+      if (this.closed || !this.#isLatest(channelId, turn)) return;
+      sub = new Subscription(channelId, this.userId, lastSeq, this);
       this.#subs.set(channelId, sub);
       await this.deps.hub.subscribe(sub, lastSeq, since);
       if (!sub.closed) this.send({ type: 'subscribed', channelId, seq: sub.cursor });
     } catch (err) {
-      const sub = this.#subs.get(channelId);
+      // Only this turn's own subscription goes: a later one may already be in its place.
       if (sub) {
         sub.close();
-        this.#subs.delete(channelId);
+        this.forget(sub);
       }
-      this.#error(err, { channelId });
+      if (this.#isLatest(channelId, turn)) this.#error(err, { channelId });
     }
   }
 
