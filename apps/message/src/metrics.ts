@@ -36,6 +36,11 @@ export function messageMetrics(metrics: Metrics) {
     ]),
     sends: metrics.counter('sends_total', 'Sends by outcome.', ['outcome']),
     holes: metrics.counter('seq_holes_sealed_total', 'Allocated seqs sealed as holes.', []),
+    insertConflicts: metrics.counter(
+      'store_insert_conflicts_total',
+      'Message inserts that hit a unique index (a seq taken, or a clientMessageId stored before).',
+      [],
+    ),
     malformedFrames: metrics.counter('ws_frames_rejected_total', 'Client frames refused, by code.', ['code']),
   };
 }

@@ -20,6 +20,7 @@ import { RateLimiter } from './rate-limit.js';
 import { SendService } from './send-service.js';
 import { createStoreGuard } from './store/guard.js';
 import { MessageStore } from './store/message-store.js';
+import { SeqCounter } from './store/seq-counter.js';
 import { openMessageDatabase } from './store/connection.js';
 import { WsServer } from './ws/server.js';
 
@@ -63,8 +64,6 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         trial: ping,
         metrics,
       });
-      const store = new MessageStore(models, storeGuard, backgroundGuard, () => m.holes.inc());
-
       const redisGuard = createRedisGuard(config.REDIS_TIMEOUT_MS, metrics);
       const bus = new Bus({
         url: config.REDIS_URL,
@@ -73,6 +72,19 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         recentSize: config.RECENT_CACHE_SIZE,
       });
       await bus.start();
+
+      // Set once the hub exists: a hole sealed here is given to local readers and announced to the others.
+      let holeSealed = (_channelId: string, _seq: number): void => undefined;
+      const seqs = new SeqCounter(bus.cmd, redisGuard, (channelId) => store.counter(channelId));
+      const store: MessageStore = new MessageStore(models, storeGuard, {
+        background: backgroundGuard,
+        seqs,
+        onHoleSealed: (channelId, seq) => {
+          m.holes.inc();
+          holeSealed(channelId, seq);
+        },
+        onInsertConflict: () => m.insertConflicts.inc(),
+      });
 
       const verifier = new JwksVerifier({
         jwksUrl: new URL('/.well-known/jwks.json', config.AUTH_URL).toString(),
@@ -98,6 +110,10 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         redisTimeoutMs: config.REDIS_TIMEOUT_MS,
       });
       hubRef = hub;
+      holeSealed = (channelId, seq) => {
+        hub.receiveHole(channelId, seq);
+        bus.publishHole(channelId, seq).catch(() => undefined);
+      };
       const relay = new OutboxRelay({
         store,
         bus,

@@ -14,6 +14,17 @@ export interface AuthChannelEvent {
   deletedAt?: string;
 }
 
+/** On `chat:events:{channelId}` beside the events: the seq will never hold a message. */
+export const HOLE_NOTICE = 'seq.hole';
+interface HoleNotice {
+  type: typeof HOLE_NOTICE;
+  channelId: string;
+  seq: number;
+}
+function isHoleNotice(value: unknown): value is HoleNotice {
+  return (value as { type?: unknown } | null)?.type === HOLE_NOTICE;
+}
+
 export interface BusOptions {
   url: string;
   guard: RedisGuard;
@@ -25,6 +36,7 @@ export class Bus {
   readonly cmd: Redis;
   readonly sub: Redis;
   #onEvent: (event: MessageEvent) => void = () => undefined;
+  #onHole: (channelId: string, seq: number) => void = () => undefined;
   #onChannelEvent: (event: AuthChannelEvent) => void = () => undefined;
   #onResubscribed: () => void = () => undefined;
   #everReady = false;
@@ -80,6 +92,10 @@ export class Bus {
   onEvent(handler: (event: MessageEvent) => void): void {
     this.#onEvent = handler;
   }
+  /** Another instance sealed a hole: readers stop waiting for that seq. */
+  onHole(handler: (channelId: string, seq: number) => void): void {
+    this.#onHole = handler;
+  }
   onChannelEvent(handler: (event: AuthChannelEvent) => void): void {
     this.#onChannelEvent = handler;
   }
@@ -92,6 +108,7 @@ export class Bus {
     try {
       const parsed = JSON.parse(payload.toString('utf8')) as unknown;
       if (channel === CHANNEL_EVENTS) this.#onChannelEvent(parsed as AuthChannelEvent);
+      else if (isHoleNotice(parsed)) this.#onHole(parsed.channelId, parsed.seq);
       else if (channel.startsWith(eventsPrefix)) this.#onEvent(parsed as MessageEvent);
     } catch (err) {
       this.options.logger.warn({ err, channel }, 'unreadable pub/sub payload ignored');
@@ -151,6 +168,14 @@ export class Bus {
       const failed = results?.find(([err]) => err);
       if (failed) throw failed[0]!;
     });
+  }
+
+  /** Tells every instance that `seq` is a sealed hole (best effort: readers seal it themselves otherwise). */
+  async publishHole(channelId: string, seq: number): Promise<void> {
+    const notice: HoleNotice = { type: HOLE_NOTICE, channelId, seq };
+    await this.options.guard.run('redis publish hole', () =>
+      this.cmd.publish(eventsChannel(channelId), JSON.stringify(notice)),
+    );
   }
 
   /** Recent messages from the cache, ascending, for history while MongoDB is down. */

@@ -34,6 +34,7 @@ export class Hub {
       bootstrapWindow: 500,
     };
     options.bus.onEvent((event) => this.receive(event));
+    options.bus.onHole((channelId, seq) => this.receiveHole(channelId, seq));
     options.bus.onResubscribed(() => void this.#catchUpAll());
   }
 
@@ -44,6 +45,11 @@ export class Hub {
   /** An event from Redis or the local send path. */
   receive(event: MessageEvent): void {
     this.#feeds.get(event.channelId)?.feed.receive(event);
+  }
+
+  /** `seq` of the channel is a sealed hole (sealed here, or announced by another instance). */
+  receiveHole(channelId: string, seq: number): void {
+    this.#feeds.get(channelId)?.feed.receiveHole(seq);
   }
 
   #feedFor(channelId: string): { feed: ChannelFeed; ready: Promise<void> } {

@@ -5,8 +5,9 @@ import type { mongo } from 'mongoose';
 import type { MessageView } from '@chatcluster/message-sdk';
 import { msgErrors } from '../errors.js';
 import { isDuplicateKey, type StoreGuard } from './guard.js';
-import { MessageLocks } from './message-lock.js';
+import { LOCKS_COLLECTION, MessageLocks, type LeaseDoc } from './message-lock.js';
 import type { CounterDoc, MessageDoc, Models, OutboxEntryDoc } from './models.js';
+import type { SeqCounter, SeqGrant } from './seq-counter.js';
 
 export interface NewMessage {
   channelId: string;
@@ -27,6 +28,17 @@ export interface HistoryPage {
 }
 
 const holePrefix = '~hole:';
+
+export interface MessageStoreOptions {
+  /** For the relay, sweeper and purge: slow background work must not trip the requests' breaker. */
+  background?: StoreGuard;
+  /** Seqs from Redis; without it (or while Redis is away) they come from the store. */
+  seqs?: SeqCounter;
+  /** This instance sealed a hole: readers elsewhere are told at once instead of waiting GAP_WAIT_MS. */
+  onHoleSealed?: (channelId: string, seq: number) => void;
+  /** An insert hit a unique index (a lost race or a repeat). */
+  onInsertConflict?: () => void;
+}
 
 /** The document a send becomes at `seq`: version 1, marked for the outbox relay. */
 export function newMessageDoc(item: NewMessage, seq: number, now: Date): MessageDoc {
@@ -117,17 +129,21 @@ export class MessageStore {
   #done: string[] = [];
   #removing: Promise<void> | undefined;
 
+  private readonly background: StoreGuard;
+  private readonly seqs: SeqCounter | undefined;
+  private readonly onHoleSealed: (channelId: string, seq: number) => void;
+  private readonly onInsertConflict: () => void;
+
   constructor(
     private readonly models: Models,
     private readonly guard: StoreGuard,
-    /** For the relay, sweeper and purge: slow background work must not trip the requests' breaker. */
-    private readonly background: StoreGuard = guard,
-    private readonly onHoleSealed: () => void = () => undefined,
+    options: MessageStoreOptions = {},
   ) {
-    const locks = models.messages.db.collection('message_locks') as unknown as ConstructorParameters<
-      typeof MessageLocks
-    >[0];
-    this.#locks = new MessageLocks(locks, guard);
+    this.background = options.background ?? guard;
+    this.seqs = options.seqs;
+    this.onHoleSealed = options.onHoleSealed ?? (() => undefined);
+    this.onInsertConflict = options.onInsertConflict ?? (() => undefined);
+    this.#locks = new MessageLocks(models.messages.db.collection<LeaseDoc>(LOCKS_COLLECTION), guard);
   }
 
   /** The driver's collection, typed by our documents (string ids). */
@@ -136,11 +152,14 @@ export class MessageStore {
   }
 
   /**
-   * Stores a batch of sends, of any channels: seqs from one counter update per channel, one insert
-   * for all. The unique indexes decide races, so the hot path reads nothing: a send that
-   * hits (channel, clientMessageId) is a repeat (answered with the original, or a mismatch), one that
-   * hits (channel, seq) lost its seq (a reader sealed it, or a concurrent allocation took it; FerretDB
-   * v1 does not apply $inc atomically) and is retried with a new one.
+   * Stores a batch of sends, of any channels: seqs from the Redis counter (one script per channel),
+   * one insert for all. A resend gets the seq its clientMessageId was given and is answered from
+   * what holds it (one read by `_id`), consuming no seq; if nothing holds it yet (the first sender
+   * died, or is still writing) the resend inserts itself there and the unique `_id` decides. A failed
+   * insert is read back by `_id`: our own message (a racing resend), a seq taken (the counter was
+   * behind the store: it is raised) or a free seq, meaning the clientMessageId is stored at another
+   * seq; that seq is then abandoned, sealed as a hole and announced at once. Without Redis, seqs
+   * come from the store as before (`#allocateFromStore`), the unique indexes deciding races.
    */
   async createMany(items: readonly NewMessage[]): Promise<CreateResult[]> {
     const results: (CreateResult | undefined)[] = new Array<CreateResult | undefined>(items.length);
@@ -151,45 +170,59 @@ export class MessageStore {
       if (!firstIndex.has(keyOf(item))) firstIndex.set(keyOf(item), i);
     });
     let todo = [...firstIndex.values()];
+    /** Sends whose remembered seq turned out to be a hole or another message's: they take a new one. */
+    const renew = new Set<number>();
     for (let round = 0; todo.length > 0 && round < 20; round++) {
-      const counts = new Map<string, number>();
-      for (const i of todo) counts.set(items[i]!.channelId, (counts.get(items[i]!.channelId) ?? 0) + 1);
-      const tops = await this.allocate(counts);
-      const next = new Map([...counts].map(([channelId, n]) => [channelId, tops.get(channelId)! - n + 1]));
-      const now = new Date();
-      const docs: MessageDoc[] = todo.map((i) => {
-        const item = items[i]!;
-        const seq = next.get(item.channelId)!;
-        next.set(item.channelId, seq + 1);
-        return newMessageDoc(item, seq, now);
-      });
-      const entry = await this.#addOutboxEntry(
-        docs.map((d) => d._id),
-        now,
-      );
-      const failed = await this.insertMany(docs);
-      this.#track(
-        entry,
-        docs.filter((_, k) => !failed.has(k)),
-      );
+      const grants = await this.#grantSeqs(items, todo, renew);
       const retry: number[] = [];
+      // Resends: answered from what their seq holds, or inserted there when nothing does.
+      const held = todo.filter((i) => !grants.get(i)!.fresh);
+      const holders = await Promise.all(
+        held.map((i) => this.bySeqId(items[i]!.channelId, grants.get(i)!.seq)),
+      );
+      const inserting = new Set(todo);
+      held.forEach((i, k) => {
+        const holder = holders[k];
+        if (!holder) return;
+        inserting.delete(i);
+        if (!holder.hole && holder.clientMessageId === items[i]!.clientMessageId) {
+          results[i] = idempotentAnswer(holder, items[i]!);
+        } else {
+          renew.add(i);
+          retry.push(i);
+        }
+      });
+      const order = todo.filter((i) => inserting.has(i));
+      const now = new Date();
+      const docs = order.map((i) => newMessageDoc(items[i]!, grants.get(i)!.seq, now));
+      const failed = docs.length > 0 ? await this.#insertTracked(docs, now) : new Set<number>();
       const repeats: { i: number; doc: MessageDoc }[] = [];
       for (let k = 0; k < docs.length; k++) {
-        const i = todo[k]!;
+        const i = order[k]!;
         const doc = docs[k]!;
         if (!failed.has(k)) {
           results[i] = { ok: true, doc, duplicate: false };
           continue;
         }
-        // Seal our seq: if that works the seq was free, so the clientMessageId is what collided.
-        if (await this.trySealFree(doc.channelId, doc.seq)) repeats.push({ i, doc });
-        else {
-          // Another instance took the seq: the channel goes on from there.
-          this.#learnTaken(doc.channelId, doc.seq);
+        this.onInsertConflict();
+        const grant = grants.get(i)!;
+        const holder = await this.bySeqId(doc.channelId, doc.seq);
+        if (holder && !holder.hole && holder.clientMessageId === doc.clientMessageId) {
+          // A resend of ours got there first (or we are the resend).
+          results[i] = idempotentAnswer(holder, items[i]!);
+        } else if (holder) {
+          // The seq is taken: the counter lags the store, or (without Redis) another instance took it.
+          if (grant.counted) await this.#raiseCounter(doc.channelId, doc.seq);
+          else this.#learnTaken(doc.channelId, doc.seq);
+          renew.add(i);
+          retry.push(i);
+        } else if (await this.trySealFree(doc.channelId, doc.seq)) {
+          // The seq was free, so the clientMessageId is stored at another seq: ours is abandoned.
+          repeats.push({ i, doc });
+        } else {
           retry.push(i);
         }
       }
-      for (const [channelId, top] of tops) if (this.#tops.has(channelId)) this.#stored(channelId, top);
       for (const channelId of new Set(repeats.map((r) => r.doc.channelId))) {
         const mine = repeats.filter((r) => r.doc.channelId === channelId);
         const originals = await this.byClientIds(
@@ -199,7 +232,10 @@ export class MessageStore {
         for (const { i, doc } of mine) {
           const original = originals.get(doc.clientMessageId);
           if (original) results[i] = idempotentAnswer(original, items[i]!);
-          else retry.push(i);
+          else {
+            renew.add(i);
+            retry.push(i);
+          }
         }
       }
       todo = retry;
@@ -218,8 +254,83 @@ export class MessageStore {
     });
   }
 
+  /** Writes the outbox entry naming `docs`, then the documents; indexes of those that hit a unique index. */
+  async #insertTracked(docs: MessageDoc[], now: Date): Promise<Set<number>> {
+    const entry = await this.#addOutboxEntry(
+      docs.map((d) => d._id),
+      now,
+    );
+    const failed = await this.insertMany(docs);
+    const stored = docs.filter((_, k) => !failed.has(k));
+    this.#track(entry, stored);
+    const tops = new Map<string, number>();
+    for (const doc of stored) tops.set(doc.channelId, Math.max(tops.get(doc.channelId) ?? 0, doc.seq));
+    for (const [channelId, top] of tops) this.#stored(channelId, top);
+    return failed;
+  }
+
   /**
-   * Allocates `n` seqs for each channel; returns each channel's highest. The seqs follow the highest
+   * A seq for each send in `todo`: from the Redis counter, per channel in one script; from the
+   * store when Redis cannot be reached (`counted: false`: the unique indexes decide races).
+   */
+  async #grantSeqs(
+    items: readonly NewMessage[],
+    todo: readonly number[],
+    renew: ReadonlySet<number>,
+  ): Promise<Map<number, SeqGrant & { counted: boolean }>> {
+    const byChannel = new Map<string, number[]>();
+    for (const i of todo) {
+      const list = byChannel.get(items[i]!.channelId);
+      if (list) list.push(i);
+      else byChannel.set(items[i]!.channelId, [i]);
+    }
+    const grants = new Map<number, SeqGrant & { counted: boolean }>();
+    await Promise.all(
+      [...byChannel].map(async ([channelId, indexes]) => {
+        const counted = await this.#fromCounter(channelId, indexes, items, renew);
+        if (counted) {
+          indexes.forEach((i, k) => grants.set(i, { ...counted[k]!, counted: true }));
+          return;
+        }
+        const top = (await this.allocate(new Map([[channelId, indexes.length]]))).get(channelId)!;
+        indexes.forEach((i, k) =>
+          grants.set(i, { seq: top - indexes.length + 1 + k, fresh: true, counted: false }),
+        );
+      }),
+    );
+    return grants;
+  }
+
+  /** Seqs from the Redis counter, or null when there is none or Redis cannot be reached. */
+  async #fromCounter(
+    channelId: string,
+    indexes: readonly number[],
+    items: readonly NewMessage[],
+    renew: ReadonlySet<number>,
+  ): Promise<SeqGrant[] | null> {
+    if (!this.seqs) return null;
+    try {
+      const grants = await this.seqs.allocate(
+        channelId,
+        indexes.map((i) => ({ clientMessageId: items[i]!.clientMessageId, renew: renew.has(i) })),
+      );
+      // The store-based fallback goes on from here if Redis goes away.
+      const top = Math.max(...grants.map((g) => g.seq));
+      if (top > (this.#tops.get(channelId) ?? 0)) this.#setTop(channelId, top);
+      return grants;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A counted seq was found taken: the counter goes on after what the store holds from there. */
+  async #raiseCounter(channelId: string, seq: number): Promise<void> {
+    const top = await this.#walkFrom(channelId, seq);
+    await this.seqs?.raise(channelId, top).catch(() => undefined);
+  }
+
+  /**
+   * Without Redis: allocates `n` seqs for each channel; returns each channel's highest. The seqs follow the highest
    * this instance knows to be taken, learnt once from the channel's counter document and the
    * documents after it (read by `_id`); the unique indexes decide races with other instances, and a
    * channel that lost one is learnt again. The counter is a lower bound written behind the sends
@@ -341,7 +452,7 @@ export class MessageStore {
   private async trySealFree(channelId: string, seq: number): Promise<boolean> {
     try {
       await this.guard.run('seal hole', () => this.#raw.insertOne(holeDoc(channelId, seq)));
-      this.onHoleSealed();
+      this.onHoleSealed(channelId, seq);
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
@@ -354,7 +465,7 @@ export class MessageStore {
     const hole = holeDoc(channelId, seq);
     try {
       await this.guard.run('seal hole', () => this.#raw.insertOne(hole));
-      this.onHoleSealed();
+      this.onHoleSealed(channelId, seq);
       return { doc: hole, sealed: true };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;

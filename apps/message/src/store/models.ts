@@ -1,6 +1,7 @@
 // Mongoose schemas, written for real MongoDB and limited to what FerretDB v1 also supports (no TTL
 // indexes, transactions or change streams; see docs/protocol.md for how ordering works without them).
 import { Schema, type Connection, type Model } from 'mongoose';
+import { ensureLockIndex, LOCKS_COLLECTION, type LeaseDoc } from './message-lock.js';
 
 export interface MessageDoc {
   _id: string;
@@ -121,6 +122,7 @@ export function createModels(connection: Connection): Models {
 /** Creates the indexes and collections (idempotent); run at start. */
 export async function ensureIndexes(models: Models): Promise<void> {
   await models.messages.createIndexes();
+  await ensureLockIndex(models.messages.db.collection<LeaseDoc>(LOCKS_COLLECTION));
   // Created up front: FerretDB creates a collection's table on the first write, which then waits.
   for (const model of [models.outbox, models.counters]) {
     await model.createCollection().catch((err: unknown) => {
