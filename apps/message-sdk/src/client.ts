@@ -10,6 +10,7 @@ import type {
   MessageEvent,
   SendAckFrame,
   ServerFrame,
+  SubscribedFrame,
   UnsubscribeReason,
 } from './protocol.js';
 
@@ -54,7 +55,15 @@ export interface ChatClientEvents {
   message: (event: MessageEvent) => void;
   /** A newer version of a message already delivered (edit, delete, reaction). */
   update: (event: MessageEvent) => void;
-  subscribed: (channelId: string, seq: number) => void;
+  /**
+   * Replay is over. `recovered: false`: the position was of another epoch (the channel's history was
+   * restored or reset): nothing was replayed and `seq` is the new position; reload the history.
+   */
+  subscribed: (
+    channelId: string,
+    seq: number,
+    position: { recovered: boolean; epoch: string | null },
+  ) => void;
   unsubscribed: (channelId: string, reason: UnsubscribeReason) => void;
   channelDeleted: (event: ChatEvent) => void;
   ack: (ack: SendAckFrame) => void;
@@ -67,6 +76,8 @@ export interface ChatClientEvents {
 
 interface ChannelState {
   lastSeq: number;
+  /** The epoch `lastSeq` belongs to (null until the server named one). */
+  epoch: string | null;
   /** Server time of the newest event seen, for resuming changes. */
   since: string | null;
   versions: Map<number, number>;
@@ -153,6 +164,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.#channels.get(channelId)?.lastSeq ?? 0;
   }
 
+  /** The epoch lastSeq belongs to: pass it with lastSeq to resume elsewhere. */
+  epoch(channelId: string): string | null {
+    return this.#channels.get(channelId)?.epoch ?? null;
+  }
+
   /** Server time of the newest event seen in the channel: pass it with lastSeq to resume elsewhere. */
   since(channelId: string): string | null {
     return this.#channels.get(channelId)?.since ?? null;
@@ -185,16 +201,17 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   /** Subscribes (now and after every reconnect) from `lastSeq` (default: what this client has seen). */
-  subscribe(channelId: string, options: { lastSeq?: number; since?: string } = {}): void {
+  subscribe(channelId: string, options: { lastSeq?: number; since?: string; epoch?: string } = {}): void {
     let ch = this.#channels.get(channelId);
     if (!ch)
       this.#channels.set(
         channelId,
-        (ch = { lastSeq: 0, since: null, versions: new Map(), subscribed: true }),
+        (ch = { lastSeq: 0, epoch: null, since: null, versions: new Map(), subscribed: true }),
       );
     ch.subscribed = true;
     if (options.lastSeq !== undefined) ch.lastSeq = options.lastSeq;
     if (options.since !== undefined) ch.since = options.since;
+    if (options.epoch !== undefined) ch.epoch = options.epoch;
     this.#sendSubscribe(channelId);
   }
 
@@ -233,6 +250,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       channelId,
       lastSeq: ch.lastSeq,
       ...(ch.since ? { since: ch.since } : {}),
+      ...(ch.epoch ? { epoch: ch.epoch } : {}),
     });
   }
 
@@ -350,8 +368,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       case 'event':
         return this.#onEvent(frame.event);
       case 'subscribed':
-        this.emit('subscribed', frame.channelId, frame.seq);
-        return;
+        return this.#onSubscribed(frame);
       case 'unsubscribed':
         if (frame.reason !== 'client') this.#channels.delete(frame.channelId);
         this.emit('unsubscribed', frame.channelId, frame.reason);
@@ -375,6 +392,22 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       case 'pong':
         return;
     }
+  }
+
+  #onSubscribed(frame: SubscribedFrame): void {
+    const ch = this.#channels.get(frame.channelId);
+    const recovered = frame.recovered !== false;
+    if (ch) {
+      if (!recovered) {
+        // Seqs of the old epoch mean nothing now: without this, the new epoch's messages, whose seqs
+        // may be lower, would be dropped as already seen.
+        ch.lastSeq = frame.seq;
+        ch.since = null;
+        ch.versions.clear();
+      }
+      if (frame.epoch) ch.epoch = frame.epoch;
+    }
+    this.emit('subscribed', frame.channelId, frame.seq, { recovered, epoch: frame.epoch ?? null });
   }
 
   #onEvent(event: ChatEvent): void {

@@ -56,6 +56,8 @@ export interface SubscribeFrame {
   channelId: string;
   lastSeq?: number;
   since?: string;
+  /** The epoch `lastSeq` belongs to (from the last `subscribed`); another epoch means no recovery. */
+  epoch?: string;
 }
 export interface UnsubscribeFrame {
   type: 'unsubscribe';
@@ -96,6 +98,13 @@ export interface SubscribedFrame {
   type: 'subscribed';
   channelId: string;
   seq: number;
+  /** The channel's epoch; absent while the server cannot tell it (Redis away). */
+  epoch?: string;
+  /**
+   * False when the client's position belonged to another epoch (history restored or reset): nothing
+   * was replayed, `seq` is the channel's current position, and the client reloads history.
+   */
+  recovered: boolean;
 }
 export type UnsubscribeReason = 'client' | 'membership.removed' | 'channel.deleted';
 export interface UnsubscribedFrame {

@@ -104,6 +104,7 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
 
       const hub = new Hub({
         store,
+        epochOf: (channelId) => seqs.epoch(channelId),
         bus,
         logger,
         gapWaitMs: config.GAP_WAIT_MS,

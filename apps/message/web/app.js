@@ -74,6 +74,11 @@ function connect() {
   client.on('update', (event) => {
     if (event.channelId === current) render(event.message);
   });
+  // The channel's history was restored or reset: what is shown may be gone; read it again.
+  client.on('subscribed', (channelId, _seq, position) => {
+    if (channelId === current && position && !position.recovered)
+      void openChannel(channelId).catch(showError);
+  });
   client.connect();
 }
 

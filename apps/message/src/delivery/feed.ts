@@ -28,6 +28,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class ChannelFeed {
   head: number | null = null;
+  /** The channel's epoch as last learnt from Redis; null while unknown. */
+  epoch: string | null = null;
   /** The ring holds every resolved seq in (ringFloor, head]. */
   ringFloor = 0;
   readonly ring = new Map<number, Slot>();
@@ -237,12 +239,12 @@ export class ChannelFeed {
    * Brings a replaying subscriber from `cursor` to live, synchronously: from the ring when it covers
    * the rest, so nothing can be dispatched in between. False when the store must be read first.
    */
-  tryAttach(sub: Subscriber, cursor: number): boolean {
+  tryAttach(sub: Subscriber, cursor: number, options: { replay?: boolean } = {}): boolean {
     if (this.head === null || cursor < this.ringFloor) return false;
     for (const [seq, slot] of this.ring) {
       if (seq <= cursor) continue;
       cursor = seq;
-      if (slot) {
+      if (slot && options.replay !== false) {
         sub.cursor = seq;
         sub.send(slot, 'created', false);
       }

@@ -4,12 +4,15 @@ import { withTimeout, type Logger } from '@chatcluster/kit';
 import type { MessageEvent, UnsubscribeReason } from '@chatcluster/message-sdk';
 import type { Bus } from '../bus/bus.js';
 import type { MessageStore } from '../store/message-store.js';
+import type { ChannelEpoch } from '../store/seq-counter.js';
 import { eventFromDoc } from './events.js';
 import { ChannelFeed, type FeedDeps } from './feed.js';
 import type { Subscriber } from './subscriber.js';
 
 export interface HubOptions {
   store: MessageStore;
+  /** The channel's epoch (Redis): a client resuming from another epoch is not recovered. */
+  epochOf?: (channelId: string) => Promise<ChannelEpoch>;
   bus: Bus;
   logger: Logger;
   gapWaitMs: number;
@@ -62,6 +65,7 @@ export class Hub {
         await withTimeout(this.options.redisTimeoutMs, () => this.options.bus.subscribe(channelId), {
           operation: 'redis subscribe',
         }).catch((err: unknown) => this.options.logger.warn({ err, channelId }, 'redis subscribe failed'));
+        await this.#learnEpoch(feed);
         await feed.bootstrap();
       })();
       entry = { feed, ready };
@@ -69,6 +73,18 @@ export class Hub {
       ready.catch(() => this.#drop(channelId, feed));
     }
     return entry;
+  }
+
+  /** Best effort: without Redis the epoch stays unknown (resumes are judged by seq alone) until it returns. */
+  async #learnEpoch(feed: ChannelFeed): Promise<void> {
+    const epochOf = this.options.epochOf;
+    if (!epochOf) return;
+    feed.epoch = await withTimeout(this.options.redisTimeoutMs, () => epochOf(feed.channelId), {
+      operation: 'channel epoch',
+    }).then(
+      (e) => e.epoch,
+      () => feed.epoch,
+    );
   }
 
   #drop(channelId: string, feed: ChannelFeed): void {
@@ -80,16 +96,28 @@ export class Hub {
 
   /**
    * Replays what the subscriber missed after `lastSeq` (and changes since `since`), then makes it
-   * live. Throws (e.g. MSG_STORE_UNAVAILABLE) when the store cannot be read; the subscriber is then removed.
+   * live. A position of another epoch (`epoch` given and not the channel's) is not recovered: the
+   * subscriber starts live at the channel's current position, and the client reloads history.
+   * Throws (e.g. MSG_STORE_UNAVAILABLE) when the store cannot be read; the subscriber is then removed.
    */
-  async subscribe(sub: Subscriber, lastSeq: number, since: Date | null): Promise<void> {
+  async subscribe(
+    sub: Subscriber,
+    lastSeq: number,
+    since: Date | null,
+    epoch: string | null = null,
+  ): Promise<{ recovered: boolean; epoch: string | null }> {
     const { feed, ready } = this.#feedFor(sub.channelId);
     feed.subs.add(sub);
     try {
       await ready;
+      if (lastSeq > 0 && epoch !== null && feed.epoch !== null && epoch !== feed.epoch) {
+        sub.cursor = 0;
+        feed.tryAttach(sub, feed.head ?? 0, { replay: false });
+        return { recovered: false, epoch: feed.epoch };
+      }
       let cursor = lastSeq;
       while (!feed.tryAttach(sub, cursor)) {
-        if (sub.closed || feed.closed) return;
+        if (sub.closed || feed.closed) return { recovered: true, epoch: feed.epoch };
         const floorBefore = feed.ringFloor;
         const docs = await this.options.store.readAfter(sub.channelId, cursor, PAGE);
         cursor = await feed.walk(cursor, cursor, docs, (doc) => {
@@ -111,6 +139,7 @@ export class Hub {
       }
       for (const event of sub.queued.splice(0))
         if (event.seq <= sub.cursor) sub.send(event, 'mutation', true);
+      return { recovered: true, epoch: feed.epoch };
     } catch (err) {
       this.unsubscribe(sub);
       throw err;
@@ -142,6 +171,8 @@ export class Hub {
       try {
         await this.options.bus.subscribe(channelId);
         await ready;
+        // Redis may have come back without the counter: a new epoch then.
+        await this.#learnEpoch(feed);
         await this.catchUp(feed, since);
       } catch (err) {
         this.options.logger.warn({ err, channelId }, 'catch-up after redis reconnect failed');

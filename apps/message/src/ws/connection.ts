@@ -211,6 +211,7 @@ export class Connection {
           frame.channelId,
           frame.lastSeq ?? 0,
           frame.since ? new Date(frame.since) : null,
+          frame.epoch ?? null,
         );
       case 'unsubscribe': {
         this.#nextTurn(frame.channelId);
@@ -252,7 +253,12 @@ export class Connection {
     this.forget(sub);
   }
 
-  async #subscribe(channelId: string, lastSeq: number, since: Date | null): Promise<void> {
+  async #subscribe(
+    channelId: string,
+    lastSeq: number,
+    since: Date | null,
+    epoch: string | null,
+  ): Promise<void> {
     const turn = this.#nextTurn(channelId);
     this.#endSubscription(channelId);
     let sub: Subscription | undefined;
@@ -261,8 +267,16 @@ export class Connection {
       if (this.closed || !this.#isLatest(channelId, turn)) return;
       sub = new Subscription(channelId, this.userId, lastSeq, this);
       this.#subs.set(channelId, sub);
-      await this.deps.hub.subscribe(sub, lastSeq, since);
-      if (!sub.closed) this.send({ type: 'subscribed', channelId, seq: sub.cursor });
+      const position = await this.deps.hub.subscribe(sub, lastSeq, since, epoch);
+      if (!sub.closed) {
+        this.send({
+          type: 'subscribed',
+          channelId,
+          seq: sub.cursor,
+          recovered: position.recovered,
+          ...(position.epoch === null ? {} : { epoch: position.epoch }),
+        });
+      }
     } catch (err) {
       // Only this turn's own subscription goes: a later one may already be in its place.
       if (sub) {

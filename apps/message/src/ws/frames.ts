@@ -10,6 +10,7 @@ const schemas = {
     channelId,
     lastSeq: z.number().int().min(0).optional(),
     since: z.iso.datetime().optional(),
+    epoch: z.string().min(1).max(64).optional(),
   }),
   unsubscribe: z.object({ type: z.literal('unsubscribe'), channelId }),
   send: z.object({
