@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 MOCHA := npx mocha
 
-.PHONY: help setup build lint format test test-unit test-harness test-slo test-auth test-e2e test-chaos dev clean bench
+.PHONY: help setup build lint format test test-unit test-harness test-cluster test-slo test-auth test-e2e test-chaos dev clean bench
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ lint: build ## typescript-eslint and prettier
 format: ## rewrite files with prettier
 	npx prettier --write .
 
-SUITES ?= unit harness slo auth message operator notification dev backup images e2e chaos
+SUITES ?= unit harness cluster slo auth message operator notification backup images e2e chaos
 
 test-unit: build ## unit tests (no external components)
 	@tools/test/run-suites.sh unit
@@ -31,13 +31,16 @@ test-unit: build ## unit tests (no external components)
 test-harness: build ## harness self-test: every real component starts, is used, and stops
 	@tools/test/run-suites.sh harness
 
+test-cluster: build ## the local single-node cluster: real pods, probes, Services, DNS, clean-up (needs root)
+	@tools/test/run-suites.sh cluster
+
 test-slo: build ## SLO rules, alert routing and dashboards against promtool, amtool, Prometheus, Alertmanager and the running services
 	@tools/test/run-suites.sh slo
 
 test-auth: build ## auth service against real PostgreSQL and Redis (sign-up to refresh, tokens, outages)
 	@tools/test/run-suites.sh auth
 
-test-e2e: build ## the user journeys (SDK and the chat page in Chromium) through the platform as `make dev` starts it
+test-e2e: build ## the user journeys (SDK and the chat page in Chromium) through the platform as `make dev` starts it, on the local cluster
 	@tools/test/run-suites.sh e2e
 
 # The failure matrix alone takes about 16 minutes on 2 cores (its alerts wait out real 5-minute windows);
@@ -50,7 +53,7 @@ test-chaos: build ## the failure matrix under chat load: kills, restarts, data-s
 test: setup lint ## every test: lint, then every suite against real components
 	@tools/test/run-suites.sh $(SUITES)
 
-dev: setup build ## start the platform locally and print where everything is (Ctrl-C stops it)
+dev: setup build ## start a local single-node cluster with the platform on it, print where everything is (Ctrl-C stops it; needs root)
 	node tools/dev/dist/src/dev.js
 
 clean: ## remove build output (the component cache in ~/.cache/chatcluster is kept)

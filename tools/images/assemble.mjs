@@ -76,9 +76,12 @@ visit(resolve(root, workspace));
 
 mkdirSync(out, { recursive: true });
 cpSync(join(root, 'package.json'), join(out, 'package.json'));
+// A workspace ships its compiled code, plus what its package.json `files` names besides (e.g. the
+// message service's chat page, apps/message/web).
 for (const dir of workspaces) {
   cpSync(join(root, dir, 'package.json'), join(out, dir, 'package.json'));
-  cpSync(join(root, dir, 'dist', 'src'), join(out, dir, 'dist', 'src'), { recursive: true });
+  const shipped = new Set(['dist/src', ...(manifest(join(root, dir)).files ?? [])]);
+  for (const entry of shipped) cpSync(join(root, dir, entry), join(out, dir, entry), { recursive: true });
 }
 // Parents before children, so a nested package is copied into its already-copied parent.
 for (const dir of [...packages].sort()) {

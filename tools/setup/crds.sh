@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the third-party CRDs the operator's tests install into a real kube-apiserver: Argo Rollouts
 # (Rollout and its analysis kinds) and the Prometheus Operator (PrometheusRule, ServiceMonitor,
-# PodMonitor). They come from the Go module proxy, the one source reachable without general internet,
-# and land in $CACHE/crds, where test/harness (thirdPartyCrdFiles) finds them.
+# PodMonitor), and Argo Rollouts' own install manifest, which the local cluster applies. They come from
+# the Go module proxy, the one source reachable without general internet, and land in $CACHE/crds
+# (test/harness thirdPartyCrdFiles) and $CACHE/manifests.
 source "$(dirname "$0")/lib.sh"
 command -v go >/dev/null || die "Go is not installed; it is needed to download the Argo Rollouts and Prometheus Operator CRDs"
 
@@ -15,11 +16,13 @@ prom_files=(
   monitoring.coreos.com_prometheusrules.yaml monitoring.coreos.com_servicemonitors.yaml
   monitoring.coreos.com_podmonitors.yaml
 )
-key="argo-rollouts@$ARGO_ROLLOUTS_VERSION prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
+MANIFESTS="$CACHE/manifests"
+key="argo-rollouts@$ARGO_ROLLOUTS_VERSION prometheus-operator@$PROMETHEUS_OPERATOR_VERSION manifests"
 
 all_present() {
   local f
   for f in "${argo_files[@]}" "${prom_files[@]}"; do [ -f "$CRDS/$f" ] || return 1; done
+  [ -f "$MANIFESTS/argo-rollouts-install.yaml" ]
 }
 if up_to_date crds "$key" && all_present; then
   say "third-party CRDs present in $CRDS"
@@ -56,6 +59,8 @@ say "downloading Argo Rollouts $ARGO_ROLLOUTS_VERSION and Prometheus Operator $P
 mkdir -p "$CRDS"
 argo=$(module_dir "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION")
 copy_crds "$argo/manifests/crds" "${argo_files[@]}"
+mkdir -p "$MANIFESTS"
+install -m 644 "$argo/manifests/install.yaml" "$MANIFESTS/argo-rollouts-install.yaml"
 prom=$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
 copy_crds "$prom/example/prometheus-operator-crd" "${prom_files[@]}"
 mark_built crds "$key"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go-sourced components into the cache: etcd, the Kubernetes binaries (control plane,
-# node, kubectl), CoreDNS, the pause binary, Argo Rollouts (controller and kubectl plugin), FerretDB,
-# Helm, Toxiproxy. Each is rebuilt only when its pinned version or
+# node, kubectl), CoreDNS, the pause binary, Argo Rollouts (controller and kubectl plugin), the
+# Prometheus server (with the kubernetes service discovery Debian's build lacks), FerretDB, Helm,
+# Toxiproxy. Each is rebuilt only when its pinned version or
 # wrapper module changes.
 source "$(dirname "$0")/lib.sh"
 command -v go >/dev/null || die "Go is not installed; it is needed to build etcd, Kubernetes, CoreDNS, FerretDB, Helm and Toxiproxy"
@@ -14,7 +15,7 @@ build_wrapper() {
   local dir=$ROOT/tools/go/$1 ldflags=$2
   shift 2
   local key names=() pkgs=() pair stale=0
-  key="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)-$ldflags"
+  key="$(cat "$dir"/go.mod "$dir"/go.sum "$dir"/*.go | sha256sum | cut -c1-16)-$ldflags"
   for pair in "$@"; do
     names+=("${pair%%=*}") pkgs+=("${pair#*=}")
     up_to_date "${pair%%=*}" "$key" && [ -x "$BIN/${pair%%=*}" ] || stale=1
@@ -56,7 +57,7 @@ k8s_minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
 
 k8s=k8s.io/kubernetes/cmd
-want=("${@:-etcd kubernetes coredns pause argo-rollouts ferretdb helm toxiproxy}")
+want=("${@:-etcd kubernetes coredns pause argo-rollouts prometheus ferretdb helm toxiproxy}")
 for tool in ${want[*]}; do
   case $tool in
     etcd) build_wrapper etcd "-s -w" etcd=. ;;
@@ -70,6 +71,9 @@ for tool in ${want[*]}; do
       build_wrapper argo-rollouts "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=$ARGO_ROLLOUTS_VERSION" \
         rollouts-controller=github.com/argoproj/argo-rollouts/cmd/rollouts-controller \
         kubectl-argo-rollouts=github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts ;;
+    prometheus)
+      build_wrapper prometheus "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_SERVER_VERSION" \
+        prometheus=github.com/prometheus/prometheus/cmd/prometheus ;;
     ferretdb) build_wrapper ferretdb "-s -w" ferretdb=. ;;
     helm) install_module helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     toxiproxy)

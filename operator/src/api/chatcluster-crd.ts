@@ -466,6 +466,11 @@ const specSchema: JsonSchema = obj(
         ],
       },
     ),
+    chatPage: obj(
+      'The sample chat page (a browser client of the SDK), served by the message service at / and routed by the Ingress. For trying a cluster out; real clients are apps.',
+      { enabled: bool('Serve the chat page.', false) },
+      { default: {} },
+    ),
     notification: obj(
       'Notification providers. A provider without a Secret is off.',
       {

@@ -87,6 +87,7 @@ export interface ChatClusterSpec {
     tlsSecretName?: string;
     sessionAffinity: { enabled: boolean; cookieName: string; maxAgeSeconds: number };
   };
+  chatPage: { enabled: boolean };
   notification: {
     fcm?: { secretRef: { name: string }; baseUrl: string };
     sendgrid?: { secretRef: { name: string }; baseUrl: string };

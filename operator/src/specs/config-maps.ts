@@ -17,6 +17,9 @@ import {
   type KubeObject,
 } from './meta.js';
 
+/** Where the message image has the chat page (apps/message/web, shipped through package.json `files`). */
+export const CHAT_PAGE_DIR = '/app/apps/message/web';
+
 export const configMapName = (cluster: ChatCluster, component: ComponentName): string =>
   `${componentName(cluster, component)}-config`;
 export const featureFlagsConfigMapName = (cluster: ChatCluster): string =>
@@ -42,6 +45,7 @@ export function componentEnvironment(cluster: ChatCluster, component: ComponentN
   env.JWT_ISSUER = spec.jwt.issuer;
   env.JWT_AUDIENCE = spec.jwt.audience;
   if (component === 'message' || component === 'notification') env.AUTH_URL = serviceUrl(cluster, 'auth');
+  if (component === 'message' && spec.chatPage.enabled) env.WEB_DIR = CHAT_PAGE_DIR;
   if (component === 'notification') {
     if (spec.notification.fcm) env.FCM_BASE_URL = spec.notification.fcm.baseUrl;
     if (spec.notification.sendgrid) env.SENDGRID_BASE_URL = spec.notification.sendgrid.baseUrl;

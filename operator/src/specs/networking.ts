@@ -30,6 +30,13 @@ export const INGRESS_ROUTES: { path: string; component: ComponentName }[] = [
   { path: '/api/v1', component: 'auth' },
 ];
 
+/** The routes of this ChatCluster's Ingress: the chat page, when served, takes the rest (`/`). */
+export function ingressRoutes(cluster: ChatCluster): { path: string; component: ComponentName }[] {
+  return cluster.spec.chatPage.enabled
+    ? [...INGRESS_ROUTES, { path: '/', component: 'message' }]
+    : INGRESS_ROUTES;
+}
+
 export function ingress(cluster: ChatCluster): KubeObject | undefined {
   const spec = cluster.spec.ingress;
   if (!spec.enabled || !spec.host) return undefined;
@@ -60,7 +67,7 @@ export function ingress(cluster: ChatCluster): KubeObject | undefined {
         {
           host: spec.host,
           http: {
-            paths: INGRESS_ROUTES.map(({ path, component }) => ({
+            paths: ingressRoutes(cluster).map(({ path, component }) => ({
               path,
               pathType: 'Prefix',
               backend: { service: { name: componentName(cluster, component), port: { name: 'http' } } },

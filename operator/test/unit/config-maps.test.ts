@@ -30,6 +30,13 @@ describe('configuration and feature-flag ConfigMaps', () => {
     });
   });
 
+  it('points message at the chat page its image ships only when the page is on', () => {
+    expect(componentEnvironment(sampleCluster(), 'message')).to.not.have.property('WEB_DIR');
+    const on = sampleCluster({ chatPage: { enabled: true } });
+    expect(componentEnvironment(on, 'message')).to.include({ WEB_DIR: '/app/apps/message/web' });
+    expect(componentEnvironment(on, 'auth')).to.not.have.property('WEB_DIR');
+  });
+
   it('leaves the kit time to drain inside the grace period: grace - preStop - 5 s', () => {
     expect(
       shutdownTimeoutMs(sampleCluster({ terminationGracePeriodSeconds: 60, preStopDelaySeconds: 15 })),

@@ -50,6 +50,20 @@ describe('Service and Ingress', () => {
     });
   });
 
+  it('routes / to message only when the ChatCluster serves the chat page', () => {
+    const paths = (cluster: ReturnType<typeof sampleCluster>) =>
+      spec<{ rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] }>(
+        ingress(cluster),
+      ).rules[0]!.http.paths.map((p) => [p.path, p.backend.service.name]);
+    expect(paths(sampleCluster(ingressSpec))).to.not.deep.include(['/', 'prod-message']);
+    expect(paths(sampleCluster({ ...ingressSpec, chatPage: { enabled: true } }))).to.deep.equal([
+      ['/ws', 'prod-message'],
+      ['/api/v1/messages', 'prod-message'],
+      ['/api/v1', 'prod-auth'],
+      ['/', 'prod-message'],
+    ]);
+  });
+
   it('drops the affinity annotations when session affinity is off', () => {
     const i = ingress(
       sampleCluster({ ingress: { ...ingressSpec.ingress, sessionAffinity: { enabled: false } } }),

@@ -4,5 +4,4 @@ export * from './outage.js';
 export * from './platform.js';
 export * from './report.js';
 export * from './stats.js';
-export * from './gate-proxy.js';
 export * from './alerts.js';

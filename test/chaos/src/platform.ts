@@ -11,7 +11,8 @@ import {
   type TestPlatform,
   type User,
 } from '@chatcluster/e2e';
-import { DEV_REPLICAS } from '@chatcluster/dev';
+import { CLUSTER_NAME, CLUSTER_NAMESPACE, DEV_REPLICAS } from '@chatcluster/dev';
+import { NODE_ADDRESS } from '@chatcluster/cluster';
 import { call, eventually, startToxiproxy, type ToxiproxyServer } from '@chatcluster/harness';
 
 export interface ChaosPlatform extends TestPlatform {
@@ -27,9 +28,10 @@ export async function startChaosPlatform(): Promise<ChaosPlatform> {
   let platform: TestPlatform;
   try {
     platform = await startTestPlatform('chaos', {
+      // The proxies listen on the node address, which the pods reach.
       storeUrl: async (store, url) => {
         const address = new URL(url);
-        const proxy = await toxiproxy.createProxy(store, `${address.hostname}:${address.port}`);
+        const proxy = await toxiproxy.createProxy(store, `${address.hostname}:${address.port}`, NODE_ADDRESS);
         address.host = proxy.listen;
         return address.toString();
       },
@@ -65,17 +67,22 @@ export interface ClusterStatus {
 
 /** The dev ChatCluster's status. */
 export async function clusterStatus(platform: ChaosPlatform): Promise<ClusterStatus> {
-  const result = await platform.platform.parts.controlPlane.kube.kubectl([
-    '-n',
-    'default',
+  const json = await platform.kubectl(['get', 'chatcluster', CLUSTER_NAME, '-o', 'json']);
+  return (JSON.parse(json) as { status?: ClusterStatus }).status ?? {};
+}
+
+/** Ready endpoints of a component's Service (what kube-proxy sends connections to). */
+export async function readyEndpoints(platform: ChaosPlatform, component: string): Promise<number> {
+  const json = await platform.kubectl([
     'get',
-    'chatcluster',
-    'chat',
+    'endpointslices',
+    '-l',
+    `kubernetes.io/service-name=${CLUSTER_NAME}-${component}`,
     '-o',
     'json',
   ]);
-  if (result.code !== 0) throw new Error(`kubectl get chatcluster: ${result.stderr.trim()}`);
-  return (JSON.parse(result.stdout) as { status?: ClusterStatus }).status ?? {};
+  const slices = JSON.parse(json) as { items: { endpoints?: { conditions?: { ready?: boolean } }[] }[] };
+  return slices.items.flatMap((slice) => slice.endpoints ?? []).filter((e) => e.conditions?.ready).length;
 }
 
 /**
@@ -83,7 +90,7 @@ export async function clusterStatus(platform: ChaosPlatform): Promise<ClusterSta
  * providers answering, every replica the dev ChatCluster declares ready behind its Service with every
  * readiness check passing (a replica stays ready while degraded), and the ChatCluster Ready.
  */
-export async function healthyBaseline(platform: ChaosPlatform, timeoutMs = 120_000): Promise<void> {
+export async function healthyBaseline(platform: ChaosPlatform, timeoutMs = 180_000): Promise<void> {
   await platform.toxiproxy.reset();
   platform.platform.parts.sink.setFault('fcm', 'ok');
   platform.platform.parts.sink.setFault('sendgrid', 'ok');
@@ -91,17 +98,15 @@ export async function healthyBaseline(platform: ChaosPlatform, timeoutMs = 120_0
     'every replica ready and the ChatCluster Ready',
     async () => {
       for (const [component, replicas] of Object.entries(DEV_REPLICAS)) {
-        const ready = platform.replicas(component).filter((r) => r.ready && r.phase === 'Running');
+        const ready = (await platform.replicas(component)).filter(
+          (r) => r.ready && r.phase === 'Running' && !r.deleting,
+        );
         if (ready.length !== replicas) return false;
-        if (platform.runner.serviceEndpoints('default', `chat-${component}`).length !== replicas)
-          return false;
+        if ((await readyEndpoints(platform, component)) !== replicas) return false;
         for (const replica of ready) {
-          const readiness = await call<{ status?: string }>(
-            platform.replicaUrl(replica),
-            'GET',
-            '/health/readiness',
-            { timeoutMs: 5_000 },
-          ).catch(() => undefined);
+          const readiness = await call<{ status?: string }>(replica.url!, 'GET', '/health/readiness', {
+            timeoutMs: 5_000,
+          }).catch(() => undefined);
           if (readiness?.body?.status !== 'ok') return false;
         }
       }
@@ -112,6 +117,8 @@ export async function healthyBaseline(platform: ChaosPlatform, timeoutMs = 120_0
     500,
   );
 }
+
+export { CLUSTER_NAMESPACE };
 
 /** A fresh public channel of `members` (the first owns it), with fresh tokens for each of them. */
 export async function freshChannel(platform: ChaosPlatform, members: User[]): Promise<string> {

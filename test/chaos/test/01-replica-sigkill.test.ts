@@ -1,6 +1,6 @@
-// Failure matrix 1: a message replica killed with SIGKILL at peak load. Its members lose their
-// connection without notice, reconnect through the Service to the other replica and resume; the
-// runner restarts the killed process as the kubelet would.
+// Failure matrix 1: a message replica's container killed (SIGKILL through the runtime, as the OOM killer
+// or a crash would) at peak load. Its members lose their connection without notice, reconnect through
+// the Service to the other replica and resume; the kubelet restarts the container in the same pod.
 import { expect } from 'chai';
 import { eventually } from '@chatcluster/harness';
 import { ChatLoad, expectNothingLost, freshChannel, report } from '../src/index.js';
@@ -25,16 +25,20 @@ describe('chaos 1: a message replica SIGKILLed at peak load', function () {
       connections.set(id, (connections.get(id) ?? 0) + 1);
     }
     const [victimName, victimMembers] = [...connections].sort((a, b) => b[1] - a[1])[0]!;
-    const victim = platform.replicas('message').find((r) => r.name === victimName)!;
-    expect(victim.pid, 'the victim runs').to.be.a('number');
-    process.kill(victim.pid!, 'SIGKILL');
+    const victim = (await platform.replicas('message')).find((r) => r.name === victimName)!;
+    expect(victim.containerId, 'the victim runs').to.be.a('string');
+    await platform.killContainer(victim, 'SIGKILL');
     load.mark('faultStart');
     load.mark('faultEnd');
 
     const back = await eventually(
-      'the killed replica restarted and ready',
-      () => platform.replicas('message').find((r) => r.name === victimName && r.restarts >= 1 && r.ready),
-      60_000,
+      'the killed container restarted by the kubelet and ready',
+      async () =>
+        (await platform.replicas('message')).find(
+          (r) => r.name === victimName && r.restarts > victim.restarts && r.ready,
+        ),
+      90_000,
+      500,
     );
     await load.progress(40, 60_000);
     await load.run(5_000);
@@ -47,6 +51,7 @@ describe('chaos 1: a message replica SIGKILLed at peak load', function () {
     });
     expectNothingLost(figures);
     expect(figures.reconnects, 'the victim members reconnected').to.be.at.least(victimMembers);
+    expect(back.lastRestartReason, 'the kubelet saw the container killed').to.equal('Error');
     expect(figures.timeToRecoverMs).to.be.a('number');
   });
 });

@@ -49,7 +49,7 @@ describe('chaos 6: 2 s latency between the message service and MongoDB', functio
     const channelId = await freshChannel(platform, [...members, prober]);
     const load = await ChatLoad.start({ messageUrl: platform.messageUrl, channelId, members });
     await load.progress(30);
-    const replicas = platform.replicas('message').map((r) => ({ name: r.name, url: platform.replicaUrl(r) }));
+    const replicas = (await platform.replicas('message')).map((r) => ({ name: r.name, url: r.url! }));
     const breakerEvents = async (event: 'open' | 'reject') => {
       let n = 0;
       for (const r of replicas) {

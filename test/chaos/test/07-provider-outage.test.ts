@@ -144,7 +144,7 @@ describe('chaos 7: FCM answering 500 and SendGrid hanging', function () {
     const final = countFor();
     pushCounts = final.p;
     mailCounts = final.m;
-    const notificationUrl = platform.replicaUrl(platform.replicas('notification')[0]!);
+    const notificationUrl = (await platform.replicas('notification'))[0]!.url!;
     report('7-fcm-500-sendgrid-hang', figures, {
       faultSeconds: outage / 1000,
       notified: acked.length,

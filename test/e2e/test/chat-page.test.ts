@@ -58,8 +58,8 @@ describe('e2e: the chat page in headless Chromium', function () {
     await browser?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') console.log(await platform?.logTails());
   });
 
   /** A page whose WebSocket prefers `replicaUrls[0]` (the SDK moves to the next one on a reconnect). */
@@ -96,9 +96,9 @@ describe('e2e: the chat page in headless Chromium', function () {
   };
 
   it('signs up, creates and joins a channel, chats across replicas, pushes, pages back, edits, deletes and reacts', async () => {
-    const replicas = platform.replicas('message').filter((r) => r.ready);
+    const replicas = (await platform.replicas('message')).filter((r) => r.ready);
     expect(replicas).to.have.length(2);
-    const [first, second] = replicas.map((r) => platform.replicaUrl(r)) as [string, string];
+    const [first, second] = replicas.map((r) => r.url) as [string, string];
 
     // Alice signs up on the page and creates a channel.
     const alicePage = await openPage([first, second]);

@@ -1,5 +1,5 @@
-// The user journey through the platform as `make dev` starts it (operator, development runner, two
-// message replicas behind the local Service proxy): sign up, create and join a channel, chat over
+// The user journey through the platform as `make dev` starts it (the operator and two message replicas
+// as pods of the local cluster, reached through a NodePort): sign up, create and join a channel, chat over
 // WebSockets through the SDK across both message replicas, an offline member gets a push through the
 // local FCM stand-in, history pages back, and edits, deletes and reactions reach the other member.
 import { expect } from 'chai';
@@ -39,8 +39,8 @@ describe('e2e: a chat journey through the platform as `make dev` starts it', fun
   after(() => {
     for (const c of closers) c.close();
   });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(platform?.logTails());
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') console.log(await platform?.logTails());
   });
 
   const chatUser = (user: User): ChatUser => {
@@ -76,13 +76,13 @@ describe('e2e: a chat journey through the platform as `make dev` starts it', fun
   });
 
   it('chats over WebSockets through the SDK across the two message replicas', async () => {
-    const replicas = platform.replicas('message').filter((r) => r.ready);
+    const replicas = (await platform.replicas('message')).filter((r) => r.ready);
     expect(replicas, 'two ready message replicas').to.have.length(2);
     aliceChat = chatUser(alice);
     const aliceInstance = await aliceChat.open();
-    // The Service proxy spreads connections round-robin: connect Bob until he is on the other replica.
+    // kube-proxy sends each connection to a replica at random: connect Bob until he is on the other one.
     let bobInstance = '';
-    for (let attempt = 0; attempt < 6 && (!bobChat || bobInstance === aliceInstance); attempt++) {
+    for (let attempt = 0; attempt < 16 && (!bobChat || bobInstance === aliceInstance); attempt++) {
       bobChat?.close();
       bobChat = chatUser(bob);
       bobInstance = await bobChat.open();

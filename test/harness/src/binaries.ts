@@ -11,6 +11,7 @@ export type BinaryName =
   | 'pg_ctl'
   | 'redis-server'
   | 'prometheus'
+  | 'prometheus-server'
   | 'promtool'
   | 'prometheus-alertmanager'
   | 'amtool'
@@ -78,6 +79,8 @@ function sourceOf(name: BinaryName): BinarySource {
       return { path: `/usr/sbin/${name}`, providedBy: debian('iptables') };
     case 'ip':
       return { path: '/usr/sbin/ip', providedBy: debian('iproute2') };
+    case 'prometheus-server':
+      return { path: join(cacheBinDir(), 'prometheus'), providedBy: built };
     case 'etcd':
     case 'kube-apiserver':
     case 'kubectl':

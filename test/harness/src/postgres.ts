@@ -125,7 +125,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   let server: ManagedProcess | undefined;
   try {
     await initDataDir(dir, dataDir, user);
-    const trusted = (options.trustedNetworks ?? []).map((network) => `host all all ${network} trust\n`);
+    // initdb trusts loopback only: the listen address itself (this machine's clients) and the given networks too.
+    const networks = [...(host === '127.0.0.1' ? [] : [`${host}/32`]), ...(options.trustedNetworks ?? [])];
+    const trusted = networks.map((network) => `host all all ${network} trust\n`);
     if (trusted.length > 0) appendFileSync(join(dataDir, 'pg_hba.conf'), trusted.join(''));
     server = await startServer();
     await createDatabase(host, port, database);

@@ -21,6 +21,9 @@ export interface PrometheusOptions {
   /** Extra command-line flags. */
   extraArgs?: readonly string[];
   readyTimeoutMs?: number;
+  /** Debian's server (default), or the one built from its Go module (`prometheus-server`), whose
+   * service discoveries include kubernetes_sd. */
+  server?: 'prometheus' | 'prometheus-server';
 }
 
 export interface PrometheusServer {
@@ -46,7 +49,7 @@ function withRuleFiles(configYaml: string, ruleFiles: readonly string[]): string
 }
 
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
-  const prometheus = locateBinary('prometheus');
+  const prometheus = locateBinary(options.server ?? 'prometheus');
   const dir = createTempDir('prometheus');
   try {
     const port = options.port ?? (await freePort());

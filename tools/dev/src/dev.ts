@@ -1,5 +1,5 @@
-// `make dev`: starts the platform on this machine as local processes, prints where each part is,
-// and stops everything on Ctrl-C. A development tool: production runs on a real cluster.
+// `make dev`: starts a local single-node Kubernetes cluster with the platform on it, prints where each
+// part is, and stops everything on Ctrl-C (the machine is put back as it was).
 import { startPlatform } from './platform.js';
 
 function progress(line: string): void {

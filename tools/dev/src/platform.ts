@@ -1,46 +1,56 @@
-// What `make dev` runs, in start order; each part is stopped in reverse order.
+// What `make dev` runs, in start order; each part is stopped in reverse order. The chat services run
+// as real pods in a local single-node cluster (tools/cluster); the data stores, the FCM/SendGrid sink,
+// Prometheus and Alertmanager run beside it on this machine, as managed services would outside a
+// cluster, listening on the node address so pods reach them.
 import {
   startAlertmanager,
   startFerretDB,
   startPostgres,
   startPrometheus,
   startRedis,
+  thirdPartyCrdFiles,
+  installCrds,
+  prometheusOperatorCrdFileNames,
   type AlertmanagerServer,
   type FerretDBServer,
   type PostgresServer,
   type PrometheusServer,
   type RedisServer,
 } from '@chatcluster/harness';
+import { CLUSTER_CIDR, NODE_ADDRESS, startCluster, type LocalCluster } from '@chatcluster/cluster';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startControlPlane, type DataStoreUrls, type LocalControlPlane } from './control-plane.js';
-import { startLocalWorkloads, type LocalWorkloads } from './local-workloads.js';
+import { installArgoRollouts } from './argo-rollouts.js';
+import { CLUSTER_NAME, CLUSTER_NAMESPACE, applyChatCluster, type DataStoreUrls } from './chat-cluster.js';
+import { exposeServices, type ExposedComponent } from './exposure.js';
+import { OPERATOR_NAMESPACE, installOperator } from './operator-release.js';
+import { clusterPrometheusConfig } from './prometheus-config.js';
 import { startProviderSink, type ProviderSink } from './provider-sink.js';
-import { devPrometheusConfig, followReplicas, TargetFile } from './scrape-targets.js';
 
 export interface RunningPlatform {
   /** [what, where] pairs to print. */
   endpoints: [string, string][];
   /** The running parts, for the end-to-end and failure tests (test/e2e, test/chaos). */
   parts: PlatformParts;
+  /** The services through their NodePorts: `http://10.250.0.1:<port>`. */
+  urls: Record<ExposedComponent, string>;
   stop(): Promise<void>;
 }
 
 export interface PlatformParts {
+  cluster: LocalCluster;
   postgres: PostgresServer;
   redis: RedisServer;
   mongo: FerretDBServer;
   sink: ProviderSink;
-  controlPlane: LocalControlPlane;
-  workloads: LocalWorkloads;
   alertmanager: AlertmanagerServer;
   prometheus: PrometheusServer;
 }
 
 export interface PlatformOptions {
-  /** Logs, replica directories and the notification log (default `$TMPDIR/chatcluster-dev`). */
+  /** Logs and the notification log (default `$TMPDIR/chatcluster-dev`). */
   dir?: string;
   /** The address the services get for a data store (default: the store's own). The failure tests
    * put a Toxiproxy proxy in between here. */
@@ -58,6 +68,8 @@ const sloRuleFiles = (): string[] =>
     .filter((name) => name.endsWith('.yml'))
     .map((name) => `${sloGenerated}rules/${name}`);
 
+export { CLUSTER_NAME, CLUSTER_NAMESPACE, OPERATOR_NAMESPACE };
+
 export async function startPlatform(
   progress: (line: string) => void,
   options: PlatformOptions = {},
@@ -68,48 +80,61 @@ export async function startPlatform(
   const stop = async (): Promise<void> => {
     for (const part of started.reverse()) await part.stop().catch(() => undefined);
   };
+  const devDir = options.dir ?? join(tmpdir(), 'chatcluster-dev');
+  mkdirSync(devDir, { recursive: true });
   try {
-    progress('starting PostgreSQL, Redis and FerretDB (MongoDB wire protocol)');
-    const [postgres, redis, mongo] = await Promise.all([startPostgres(), startRedis(), startFerretDB()]);
+    progress('starting the local Kubernetes cluster');
+    const cluster = await startCluster({ logDir: join(devDir, 'cluster'), progress });
+    started.push(cluster);
+    parts.cluster = cluster;
+    endpoints.push(
+      ['Kubernetes API', cluster.server],
+      ['kubeconfig', cluster.kubeconfigPath],
+      ['cluster logs', cluster.logDir],
+    );
+
+    progress(`starting PostgreSQL, Redis and FerretDB (MongoDB wire protocol) on ${NODE_ADDRESS}`);
+    const [postgres, redis, mongo] = await Promise.all([
+      startPostgres({ host: NODE_ADDRESS, trustedNetworks: [CLUSTER_CIDR] }),
+      startRedis({ host: NODE_ADDRESS }),
+      startFerretDB({ host: NODE_ADDRESS }),
+    ]);
     started.push(postgres, redis, mongo);
     Object.assign(parts, { postgres, redis, mongo });
     endpoints.push(['PostgreSQL', postgres.url], ['Redis', redis.url], ['MongoDB (FerretDB)', mongo.url]);
 
     // FCM and SendGrid are answered by a local sink; the dev ChatCluster points notification at it.
-    const devDir = options.dir ?? join(tmpdir(), 'chatcluster-dev');
-    mkdirSync(devDir, { recursive: true });
-    const sink = await startProviderSink(join(devDir, 'notifications-sent.log'));
+    const sink = await startProviderSink(join(devDir, 'notifications-sent.log'), NODE_ADDRESS);
     started.push(sink);
     parts.sink = sink;
     endpoints.push(['notifications sent', sink.logFile]);
 
-    progress('starting the local control plane (etcd + kube-apiserver) and the operator');
+    progress('installing Argo Rollouts, the Prometheus Operator CRDs and the operator (helm)');
+    await installArgoRollouts(cluster, cluster.images.images['argo-rollouts']);
+    const prometheusCrds = thirdPartyCrdFiles().filter((file) =>
+      (prometheusOperatorCrdFileNames as readonly string[]).includes(basename(file)),
+    );
+    await installCrds(cluster.kubeConfig, prometheusCrds);
+    await installOperator(cluster, cluster.images.images.operator);
+
+    progress('applying the ChatCluster `chat` and waiting for it to be Ready');
     const storeUrl = options.storeUrl ?? ((_store: keyof DataStoreUrls, url: string) => Promise.resolve(url));
-    const controlPlane = await startControlPlane(
-      {
+    await applyChatCluster(cluster, {
+      stores: {
         postgres: await storeUrl('postgres', postgres.url),
         mongodb: await storeUrl('mongodb', mongo.url),
         redis: await storeUrl('redis', redis.url),
       },
-      progress,
-      { providerSinkUrl: sink.url, logDir: devDir },
-    );
-    started.push(controlPlane);
-    parts.controlPlane = controlPlane;
+      providerSinkUrl: sink.url,
+      imageTag: cluster.images.tag,
+    });
+    const urls = await exposeServices(cluster, CLUSTER_NAME, CLUSTER_NAMESPACE);
     endpoints.push(
-      ['Kubernetes API', controlPlane.kube.server],
-      ['kubeconfig', controlPlane.kube.kubeconfigPath],
-      ['operator', `${controlPlane.operator.url}/metrics`],
-      ['operator log', controlPlane.operator.logFile],
+      ['chat page', `${urls.message}/`],
+      ['auth API', `${urls.auth}/api/v1`],
+      ['message API', `${urls.message}/api/v1`],
+      ['notification API', `${urls.notification}/api/v1`],
     );
-
-    // auth, message and notification run as the operator declared them: the development runner
-    // starts each replica of their Rollouts/Deployments locally (no direct starts any more).
-    progress('starting the workloads the operator declared (development runner)');
-    const workloads = await startLocalWorkloads(controlPlane.kube, devDir, progress);
-    started.push(workloads);
-    parts.workloads = workloads;
-    endpoints.push(...workloads.endpoints);
 
     progress('starting Prometheus and Alertmanager');
     const alertmanager = await startAlertmanager({
@@ -117,25 +142,22 @@ export async function startPlatform(
     });
     started.push(alertmanager);
     parts.alertmanager = alertmanager;
-    // Prometheus scrapes every running replica (a file_sd file the runner's syncs keep current) and
-    // the operator, so the dashboards and the SLO alerts see the local platform.
-    const targetFile = new TargetFile(join(devDir, 'prometheus', 'targets.json'));
-    started.push(followReplicas(workloads.runner, targetFile));
     const prometheus = await startPrometheus({
-      configYaml: devPrometheusConfig({
-        targetFile: targetFile.path,
-        operator: `127.0.0.1:${controlPlane.operator.port}`,
+      configYaml: clusterPrometheusConfig({
+        apiServer: cluster.server,
+        tls: cluster.adminTls,
         alertmanager: `127.0.0.1:${alertmanager.port}`,
+        operatorNamespace: OPERATOR_NAMESPACE,
       }),
       ruleFiles: sloRuleFiles(),
+      server: 'prometheus-server',
     });
     started.push(prometheus);
     parts.prometheus = prometheus;
     endpoints.push(['Prometheus', prometheus.url], ['Alertmanager', alertmanager.url]);
-    endpoints.push(['Prometheus scrape targets', targetFile.path]);
+    return { endpoints, parts: parts as PlatformParts, urls, stop };
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoints, parts: parts as PlatformParts, stop };
 }

@@ -22,7 +22,7 @@ export interface ProviderSink {
   stop(): Promise<void>;
 }
 
-export async function startProviderSink(logFile: string): Promise<ProviderSink> {
+export async function startProviderSink(logFile: string, host = '127.0.0.1'): Promise<ProviderSink> {
   let ids = 0;
   const faults: Record<ProviderName, ProviderFault> = { fcm: 'ok', sendgrid: 'ok' };
   const calls: ProviderSink['calls'] = {
@@ -73,14 +73,14 @@ export async function startProviderSink(logFile: string): Promise<ProviderSink> 
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   const cutHeld = (provider: ProviderName): void => {
     for (const res of held[provider]) res.destroy();
     held[provider].clear();
   };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     logFile,
     calls,
     setFault(provider, fault) {

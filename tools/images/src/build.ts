@@ -1,5 +1,6 @@
 // Builds the local cluster's images without Docker or a registry, and imports them into its containerd:
-// - the pod sandbox (pause) and CoreDNS, each one layer holding the binary tools/setup built;
+// - the pod sandbox (pause), CoreDNS and the Argo Rollouts controller, each one layer holding the
+//   binary tools/setup built;
 // - auth, message, notification and the operator from their Dockerfiles: the build stage's
 //   `assemble.mjs` runs on this machine, and the runtime stage's distroless base is replaced by the
 //   base rootfs tools/setup/base-image.sh built (Debian + this machine's Node 20).
@@ -22,7 +23,7 @@ import type { DescribedImage, ImageConfig, ImageLayer, NamedImage } from './oci.
 
 export const APP_COMPONENTS = ['auth', 'message', 'notification', 'operator'] as const;
 export type AppComponent = (typeof APP_COMPONENTS)[number];
-export type ImageName = 'pause' | 'coredns' | AppComponent;
+export type ImageName = 'pause' | 'coredns' | 'argo-rollouts' | AppComponent;
 
 /** The name containerd's CRI `sandbox_image` asks for; it is never pulled, so it must be this one. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
@@ -111,6 +112,7 @@ export async function buildAndImportImages(options: BuildAndImportOptions): Prom
     baseRootfs: input(join(imagesDir, 'base-rootfs.tar'), 'tools/setup/base-image.sh'),
     pause: input(join(cacheDir(), 'bin', 'pause'), 'tools/setup/go-tools.sh'),
     coredns: input(join(cacheDir(), 'bin', 'coredns'), 'tools/setup/go-tools.sh'),
+    argoRollouts: input(join(cacheDir(), 'bin', 'rollouts-controller'), 'tools/setup/go-tools.sh'),
   };
   // Scratch space next to the cache, so layers can be hard-linked into the archives.
   await mkdir(imagesDir, { recursive: true });
@@ -126,7 +128,12 @@ export async function buildAndImportImages(options: BuildAndImportOptions): Prom
       Entrypoint: ['/coredns'],
       ExposedPorts: { '53/tcp': {}, '53/udp': {} },
     });
-    log(`layered pause and coredns (${watch()})`);
+    // As upstream's image: the controller as uid 999 (its manifest asks runAsNonRoot without a uid).
+    const argoRollouts = await binaryImage(inputs.argoRollouts, 'rollouts-controller', work, {
+      User: '999',
+      Entrypoint: ['/rollouts-controller'],
+    });
+    log(`layered pause, coredns and argo-rollouts (${watch()})`);
 
     watch = stopwatch();
     const base: ImageLayer = {
@@ -141,12 +148,14 @@ export async function buildAndImportImages(options: BuildAndImportOptions): Prom
     const images = {
       pause: PAUSE_IMAGE,
       coredns: `${repository}/coredns:${await corednsVersion()}`,
+      'argo-rollouts': `${repository}/argo-rollouts:${await pinnedVersion('ARGO_ROLLOUTS_VERSION')}`,
       ...Object.fromEntries(apps.map(({ component }) => [component, `${repository}/${component}:${tag}`])),
     } as Record<ImageName, string>;
     // The four apps share one archive: their base layer is stored and imported once.
     await importMissing({ socket: options.containerdSocket }, imagesDir, log, [
       ['pause', [{ reference: images.pause, image: pause }]],
       ['coredns', [{ reference: images.coredns, image: coredns }]],
+      ['argo-rollouts', [{ reference: images['argo-rollouts'], image: argoRollouts }]],
       ['apps', apps.map(({ component, image }) => ({ reference: images[component], image }))],
     ]);
     log(`images ready (${total()})`);
@@ -183,11 +192,8 @@ async function appImages(base: ImageLayer, work: string, log: (line: string) => 
         [component, appImageSpec(await readFile(join(ROOT, DOCKERFILES[component]), 'utf8'))] as const,
     ),
   );
-  // The build stages' RUN line without its `npm ci`: this checkout's dependencies are installed.
-  const watch = stopwatch();
-  const workspaces = specs.map(([, spec]) => spec.workspace);
-  await exec('npx', ['tsc', '-b', ...workspaces], { cwd: ROOT });
-  log(`compiled ${workspaces.join(', ')} (${watch()})`);
+  // The build stages' RUN line is `npm ci && npx tsc -b <workspace> && assemble.mjs`: the first two are
+  // `make setup` and `make build`, which `make dev` and `make test` run first; assembly happens below.
   const runtimeBases = [...new Set(specs.map(([, spec]) => spec.runtimeFrom))].join(', ');
   log(`the runtime stages' base (${runtimeBases}) is replaced by the local base rootfs`);
   return Promise.all(specs.map(([component, spec]) => appImage(component, spec, base, work, log)));
@@ -227,6 +233,14 @@ async function appTag(base: ImageLayer, apps: AppImage[]): Promise<string> {
   const hash = createHash('sha256').update(`base ${base.digest}\n`);
   for (const { component, image } of apps) hash.update(`${component} ${image.manifestBlob.digest}\n`);
   return `${appVersion}-${hash.digest('hex').slice(0, 12)}`;
+}
+
+/** A version pinned in tools/versions.env, e.g. `ARGO_ROLLOUTS_VERSION` -> `v1.8.5`. */
+async function pinnedVersion(name: string): Promise<string> {
+  const versions = await readFile(join(ROOT, 'tools/versions.env'), 'utf8');
+  const version = new RegExp(`^${name}=(\\S+)$`, 'm').exec(versions)?.[1];
+  if (!version) throw new Error(`images: no ${name} in tools/versions.env`);
+  return version;
 }
 
 /** The CoreDNS version tools/go/coredns builds, e.g. `v1.13.2`. */

@@ -87,6 +87,11 @@ describe('container images (without Docker)', function () {
             expect(modules, dev).to.not.include(dev);
           }
           expect(readdirSync(join(out, 'node_modules', '@chatcluster'))).to.not.include('harness');
+          // What package.json `files` names ships too: the message image serves the chat page from it.
+          const shipped = (JSON.parse(read(`${workspace}/package.json`)) as { files?: string[] }).files ?? [];
+          for (const entry of shipped) expect(existsSync(join(out, workspace, entry)), entry).to.equal(true);
+          if (component === 'message')
+            expect(existsSync(join(out, workspace, 'web', 'index.html'))).to.equal(true);
           // An invalid PORT stops the kit at configuration, after every static import resolved:
           // a package missing from the file set would fail earlier with ERR_MODULE_NOT_FOUND.
           const started = await runCommand(process.execPath, [`${workspace}/dist/src/main.js`], {
