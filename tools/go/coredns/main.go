@@ -19,9 +19,9 @@ import (
 	_ "github.com/coredns/coredns/plugin/reload"
 )
 
-// The order plugins run in, as in CoreDNS's plugin.cfg.
+// The order plugins run in, as in CoreDNS's plugin.cfg (the metrics plugin's directive is `prometheus`).
 var directives = []string{
-	"metrics", "errors", "log", "health", "ready", "loadbalance", "cache", "reload", "loop", "kubernetes",
+	"reload", "ready", "health", "prometheus", "errors", "log", "loadbalance", "cache", "kubernetes", "loop",
 }
 
 func init() { dnsserver.Directives = directives }
