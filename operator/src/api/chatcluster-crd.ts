@@ -365,6 +365,10 @@ const specSchema: JsonSchema = obj(
                     ],
                   },
                 ),
+                minimumEvents: int(
+                  "Fewest requests, sends or deliveries of the canary's pods in a measurement's window for it to count. Fewer make the measurement Inconclusive: the Rollout pauses for a person instead of passing an idle canary. Default 100: one bad event in 100 (1 %) fails no default gate.",
+                  { default: 100, minimum: 1, maximum: 1000000 },
+                ),
               },
               { default: {} },
             ),
@@ -586,6 +590,16 @@ const specSchema: JsonSchema = obj(
         message:
           'a feature flag is either on/off (featureFlags) or a percentage (featureFlagPercentages), not both',
       },
+      {
+        // Background analysis does not hold a step until it has judged it: the step must be long enough.
+        rule: "self.rollout.strategy != 'Canary' || !self.rollout.canary.analysis.enabled || self.rollout.canary.steps.all(s, s.setWeight >= 100 || (has(s.pauseSeconds) && s.pauseSeconds >= (self.rollout.canary.analysis.failureLimit + 1) * self.rollout.canary.analysis.intervalSeconds))",
+        message:
+          'with canary analysis on, every step below 100 % needs pauseSeconds of at least (analysis.failureLimit + 1) * analysis.intervalSeconds, or the step could end before the analysis has judged it',
+      },
+      ...COMPONENTS.map((c) => ({
+        rule: `self.rollout.strategy != 'Canary' || self.components.${c}.autoscaling.enabled || self.rollout.canary.steps.all(s, s.setWeight >= 100 || s.setWeight * (self.components.${c}.replicas + 1) >= 100)`,
+        message: `components.${c}.replicas cannot honour a canary weight below 100 / (replicas + 1) %: without traffic routing a weight is a share of pods and Argo Rollouts runs at least one canary pod (docs/architecture.md, "Canary weights")`,
+      })),
       {
         rule: 'self.preStopDelaySeconds < self.terminationGracePeriodSeconds',
         message:

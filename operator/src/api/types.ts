@@ -50,6 +50,7 @@ export interface RolloutSpec {
       maxErrorRatePercent: number;
       maxLatencyP95Ratio: number;
       maxBurnRate: number;
+      minimumEvents: number;
     };
   };
 }

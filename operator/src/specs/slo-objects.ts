@@ -109,6 +109,11 @@ export function sloAnalysisTemplates(cluster: ChatCluster, component: ComponentN
       maxBurnRate: analysis.maxBurnRate,
       prometheusAddress: cluster.spec.monitoring.prometheusAddress,
       interval: `${analysis.intervalSeconds}s`,
+      // Background analysis for the whole canary: no count, measured until the Rollout completes; the
+      // first measurement one interval in, and too few events in the window is Inconclusive.
+      count: null,
+      initialDelay: `${analysis.intervalSeconds}s`,
+      minimumEvents: analysis.minimumEvents,
       failureLimit: analysis.failureLimit,
       // Only the canary's pods: Argo fills the hash in from the Rollout's args.
       matchLabels: { ...scope(cluster, component), [POD_TEMPLATE_HASH_METRIC_LABEL]: '{{args.canary-hash}}' },

@@ -4,7 +4,15 @@
 import type { ChatCluster, ComponentName } from '../api/types.js';
 import { analysisTemplateNames } from './analysis.js';
 import { usesAnalysis, usesCanary, type Capabilities } from './capabilities.js';
-import { childMeta, componentLabels, componentName, selectorLabels, type KubeObject } from './meta.js';
+import {
+  CLUSTER_LABEL,
+  COMPONENT_LABEL,
+  childMeta,
+  componentLabels,
+  componentName,
+  selectorLabels,
+  type KubeObject,
+} from './meta.js';
 import { podTemplate } from './pod-template.js';
 
 /** Replicas, unless an HPA owns the count (then leaving it out of the apply lets the HPA set it). */
@@ -33,6 +41,15 @@ export function deployment(cluster: ChatCluster, component: ComponentName, caps:
   };
 }
 
+/** Labels Argo puts on the component's AnalysisRuns (not managed-by: Argo creates and owns them). */
+export const analysisRunLabels = (
+  cluster: ChatCluster,
+  component: ComponentName,
+): Record<string, string> => ({
+  [CLUSTER_LABEL]: cluster.metadata.name,
+  [COMPONENT_LABEL]: component,
+});
+
 export function canarySteps(cluster: ChatCluster): Record<string, unknown>[] {
   return cluster.spec.rollout.canary.steps.flatMap((step) => [
     { setWeight: step.setWeight },
@@ -44,10 +61,13 @@ export function rollout(cluster: ChatCluster, component: ComponentName, caps: Ca
   const name = componentName(cluster, component);
   const canary: Record<string, unknown> = { maxUnavailable: 0, maxSurge: '25%', steps: canarySteps(cluster) };
   if (usesAnalysis(cluster, caps)) {
+    // Background analysis: one AnalysisRun from the first step until the Rollout completes, so every
+    // step is measured (the CRD requires each step below 100 % to last long enough for a verdict). A
+    // failed run aborts the Rollout; an Inconclusive one (too little traffic) pauses it for a person.
     canary.analysis = {
       templates: analysisTemplateNames(cluster, component).map((templateName) => ({ templateName })),
-      // From the first weight on, so a bad canary is caught at 5%.
-      startingStep: 1,
+      // Labels on the AnalysisRuns, so `kubectl get analysisrun -l chatcluster.io/cluster=...` finds them.
+      analysisRunMetadata: { labels: analysisRunLabels(cluster, component) },
       args: [
         { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
         { name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } },

@@ -83,6 +83,38 @@ const INVALID: { what: string; spec: Record<string, unknown>; message: string }[
       'a feature flag is either on/off (featureFlags) or a percentage (featureFlagPercentages), not both',
   },
   {
+    what: 'a canary step too short for the analysis to judge it (default 60 s interval, 1 failure tolerated)',
+    spec: {
+      rollout: { canary: { steps: [{ setWeight: 5, pauseSeconds: 119 }, { setWeight: 100 }] } },
+    },
+    message: 'every step below 100 % needs pauseSeconds of at least (analysis.failureLimit + 1)',
+  },
+  {
+    what: 'an analysed canary step below 100 % that is not held at all',
+    spec: {
+      rollout: {
+        canary: {
+          steps: [{ setWeight: 50 }, { setWeight: 100 }],
+          analysis: { intervalSeconds: 10, failureLimit: 0 },
+        },
+      },
+    },
+    message: 'every step below 100 % needs pauseSeconds of at least (analysis.failureLimit + 1)',
+  },
+  {
+    what: 'a 5 % step with 3 fixed message pods (one canary pod is a quarter of them)',
+    spec: {
+      components: { message: { replicas: 3, autoscaling: { enabled: false } } },
+      rollout: { canary: { steps: [{ setWeight: 5, pauseSeconds: 900 }, { setWeight: 100 }] } },
+    },
+    message: 'components.message.replicas cannot honour a canary weight below 100 / (replicas + 1) %',
+  },
+  {
+    what: 'a minimum of events of 0 (schema minimum)',
+    spec: { rollout: { canary: { analysis: { minimumEvents: 0 } } } },
+    message: 'spec.rollout.canary.analysis.minimumEvents',
+  },
+  {
     what: 'an unknown log level (schema enum)',
     spec: { components: { auth: { logLevel: 'loud' } } },
     message: 'Unsupported value: "loud"',
@@ -125,6 +157,35 @@ describe('ChatCluster validation by the real API server', function () {
       expect((err as KubeApiError).message).to.include(message);
     });
   }
+
+  it('accepts canary steps the analysis can judge and the replica counts can honour', async () => {
+    const accepted = [
+      // Short test steps: 10 s measurements, no failure tolerated, each step held 10 s.
+      {
+        components: { message: { replicas: 2, autoscaling: { enabled: false } } },
+        rollout: {
+          canary: {
+            steps: [{ setWeight: 50, pauseSeconds: 10 }, { setWeight: 100 }],
+            analysis: { intervalSeconds: 10, failureLimit: 0 },
+          },
+        },
+      },
+      // 20 fixed pods honour 5 %; analysis off needs no pause.
+      {
+        components: { message: { replicas: 20, autoscaling: { enabled: false } } },
+        rollout: { canary: { steps: [{ setWeight: 5 }, { setWeight: 100 }], analysis: { enabled: false } } },
+      },
+      // A rolling update has no canary steps to check.
+      {
+        components: { auth: { replicas: 1, autoscaling: { enabled: false } } },
+        rollout: { strategy: 'RollingUpdate', canary: { steps: [{ setWeight: 5 }] } },
+      },
+    ];
+    for (const [i, spec] of accepted.entries()) {
+      const created = await cluster.admin.create<ObjectWithMeta>(chatCluster(ns, `steps-${i}`, spec));
+      expect(created.metadata.uid, JSON.stringify(spec)).to.be.a('string');
+    }
+  });
 
   it('rejects a ChatCluster without the required fields, naming them', async () => {
     const err = (await rejection({

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { canaryHealthAnalysisTemplate } from '../../src/specs/analysis.js';
 import { ALL_CAPABILITIES } from '../../src/specs/capabilities.js';
 import { deployment, rollout } from '../../src/specs/workloads.js';
 import type { KubeObject } from '../../src/specs/meta.js';
@@ -40,11 +39,12 @@ describe('workloads', () => {
     ]);
   });
 
-  it('gates the canary on the health template and the component SLO templates from the first step', () => {
+  it('gates the whole canary with background analysis of the health and SLO templates, labelled runs', () => {
     const analysis = specOf(rollout(sampleCluster(), 'message', ALL_CAPABILITIES)).strategy.canary!
       .analysis as {
       templates: { templateName: string }[];
-      startingStep: number;
+      startingStep?: number;
+      analysisRunMetadata: { labels: Record<string, string> };
       args: { name: string; valueFrom: { podTemplateHashValue: string } }[];
     };
     expect(analysis.templates.map((t) => t.templateName)).to.deep.equal([
@@ -53,7 +53,12 @@ describe('workloads', () => {
       'prod-message-delivery-slo',
       'prod-websocket-stability-slo',
     ]);
-    expect(analysis.startingStep).to.equal(1);
+    // From the first step (the canary's first pods) until the Rollout completes: no step unmeasured.
+    expect(analysis).to.not.have.property('startingStep');
+    expect(analysis.analysisRunMetadata.labels).to.deep.equal({
+      'chatcluster.io/cluster': 'prod',
+      'app.kubernetes.io/component': 'message',
+    });
     expect(analysis.args).to.deep.equal([
       { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
       { name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } },
@@ -82,29 +87,5 @@ describe('workloads', () => {
       type: 'RollingUpdate',
       rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
     });
-  });
-
-  it('measures the canary health on the canary pods with the configured thresholds', () => {
-    const cluster = sampleCluster({
-      rollout: { canary: { analysis: { maxErrorRatePercent: 2, maxLatencyP95Ratio: 1.5 } } },
-    });
-    const metrics = (
-      canaryHealthAnalysisTemplate(cluster, 'message').spec as {
-        metrics: {
-          name: string;
-          successCondition: string;
-          provider: { prometheus: { query: string; address: string } };
-        }[];
-      }
-    ).metrics;
-    const errorRate = metrics.find((m) => m.name === 'error-rate')!;
-    expect(errorRate.successCondition).to.equal('len(result) == 0 || isNaN(result[0]) || result[0] <= 0.02');
-    expect(errorRate.provider.prometheus.query).to.include(
-      'chat_message_http_requests_total{namespace="chat",rollouts_pod_template_hash="{{args.canary-hash}}",code=~"5.."}',
-    );
-    const latency = metrics.find((m) => m.name === 'p95-latency-vs-stable')!;
-    expect(latency.successCondition).to.equal('len(result) == 0 || isNaN(result[0]) || result[0] <= 1.5');
-    expect(latency.provider.prometheus.query).to.include('{{args.stable-hash}}');
-    expect(latency.provider.prometheus.address).to.equal('http://prometheus-operated.monitoring.svc:9090');
   });
 });

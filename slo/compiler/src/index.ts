@@ -21,6 +21,8 @@ export {
   toAnalysisTemplate,
   burnRateQuery,
   burnRateSuccessCondition,
+  guardedBurnRateQuery,
+  guardedBurnRateConditions,
   type AnalysisTemplateOptions,
   type AnalysisTemplateObject,
 } from './analysis.js';

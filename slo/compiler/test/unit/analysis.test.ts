@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   burnRateSuccessCondition,
+  guardedBurnRateConditions,
   parseSloDocuments,
   toAnalysisTemplate,
   type SloSpec,
@@ -107,5 +108,66 @@ describe('toAnalysisTemplate', () => {
     expect(() => toAnalysisTemplate(slo(), { ...options, count: 0 })).to.throw(
       /count must be a whole number/,
     );
+  });
+
+  describe('with a minimum-traffic guard (background analysis of a whole canary)', () => {
+    const guarded = { ...options, count: null, minimumEvents: 100, initialDelay: '1m', window: '2m' };
+
+    it('leaves count out so that Argo measures until the Rollout stops the run', () => {
+      const metric = toAnalysisTemplate(slo(), guarded).spec.metrics[0]!;
+      expect(metric).to.not.have.property('count');
+      expect(metric).to.include({
+        interval: '1m',
+        initialDelay: '1m',
+        failureLimit: 0,
+        inconclusiveLimit: 0,
+      });
+    });
+
+    it('yields a sample only when the window holds the minimum of events (the SLI total)', () => {
+      const query = toAnalysisTemplate(slo(), guarded).spec.metrics[0]!.provider.prometheus.query;
+      expect(query).to.equal(
+        '(\n  (sum(rate(x_requests_total{code=~"5.."}[2m])) or vector(0))\n  /\n  ((sum(rate(x_requests_total[2m])) or vector(0)) > 0)\n  / 0.005\n)\n' +
+          'and on() ((sum(rate(x_requests_total[2m])) or vector(0)) * 120 >= 100)',
+      );
+      expect(query).to.not.contain('vector(0)\n)\nor');
+    });
+
+    /** Argo's verdict on one measurement: Failed wins, then Successful, else Inconclusive. */
+    function verdict(result: number[]): 'Successful' | 'Failed' | 'Inconclusive' {
+      const { successCondition, failureCondition } = guardedBurnRateConditions(2);
+      const holds = (condition: string) =>
+        condition.split(' && ').every((clause) => {
+          if (clause === 'len(result) == 1') return result.length === 1;
+          if (clause === '!isNaN(result[0])') return !Number.isNaN(result[0]);
+          const below = /^result\[0\] < ([0-9.]+)$/.exec(clause);
+          if (below) return result[0]! < Number(below[1]);
+          const atLeast = /^result\[0\] >= ([0-9.]+)$/.exec(clause);
+          if (atLeast) return result[0]! >= Number(atLeast[1]);
+          throw new Error(`unknown clause: ${clause}`);
+        });
+      if (holds(failureCondition)) return 'Failed';
+      return holds(successCondition) ? 'Successful' : 'Inconclusive';
+    }
+
+    it('passes under the factor, fails at or over it, and is Inconclusive without enough traffic or on NaN', () => {
+      const template = toAnalysisTemplate(slo(), guarded).spec.metrics[0]!;
+      expect(template).to.include(guardedBurnRateConditions(2));
+      expect(verdict([0])).to.equal('Successful');
+      expect(verdict([1.99])).to.equal('Successful');
+      expect(verdict([2])).to.equal('Failed');
+      expect(verdict([Infinity])).to.equal('Failed');
+      expect(verdict([])).to.equal('Inconclusive');
+      expect(verdict([NaN])).to.equal('Inconclusive');
+    });
+
+    it('rejects a minimum that is not above 0 and an initialDelay that is not a duration', () => {
+      expect(() => toAnalysisTemplate(slo(), { ...guarded, minimumEvents: 0 })).to.throw(
+        /minimumEvents must be above 0/,
+      );
+      expect(() => toAnalysisTemplate(slo(), { ...guarded, initialDelay: 'soon' })).to.throw(
+        /initialDelay must be a duration/,
+      );
+    });
   });
 });
