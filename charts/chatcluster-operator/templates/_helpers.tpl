@@ -55,6 +55,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: [argoproj.io]
   resources: [rollouts, analysistemplates]
   verbs: [get, list, watch, create, patch, delete]
+# Read only, one by name: the AnalysisRun an aborted canary names, for the failing metric.
+- apiGroups: [argoproj.io]
+  resources: [analysisruns]
+  verbs: [get]
 - apiGroups: [monitoring.coreos.com]
   resources: [servicemonitors, prometheusrules]
   verbs: [get, list, watch, create, patch, delete]

@@ -1,5 +1,6 @@
 // The operator's own metrics (prefix chat_operator, docs/architecture.md): reconciles, errors,
-// durations, queue depth, API requests by verb and outcome, watch restarts and leadership.
+// durations, queue depth, API requests by verb and outcome, watch restarts and leadership, and aborted
+// canaries (what the ChatClusterCanaryAborted alert reads).
 import type { Metrics } from '@chatcluster/kit';
 import type { ResponseInfo } from '../kube/client.js';
 
@@ -12,6 +13,7 @@ export class OperatorMetrics {
   readonly watchRestarts;
   readonly leader;
   readonly childActions;
+  readonly canaryAborted;
 
   constructor(readonly metrics: Metrics) {
     this.reconciles = metrics.counter('reconcile_total', 'ChatCluster reconciles, by result.', ['result']);
@@ -41,6 +43,11 @@ export class OperatorMetrics {
       'child_actions_total',
       'Child objects created, updated, corrected, pruned.',
       ['action', 'kind'],
+    );
+    this.canaryAborted = metrics.gauge(
+      'canary_aborted',
+      "1 while a component's canary is aborted (Argo Rollouts rolled it back); 0 otherwise.",
+      ['chatcluster_namespace', 'chatcluster', 'component'],
     );
   }
 

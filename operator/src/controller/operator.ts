@@ -3,7 +3,7 @@
 // work queue, and reconcile them with a few workers. Losing leadership stops all of it at once, so
 // two replicas never reconcile together.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ChatCluster } from '../api/types.js';
+import { COMPONENTS, type ChatCluster } from '../api/types.js';
 import { KubeClient, type KubeClientOptions } from '../kube/client.js';
 import { CHATCLUSTER, OWNED_TYPES, typeKey, type ResourceType } from '../kube/resources.js';
 import type { Capabilities } from '../specs/capabilities.js';
@@ -221,6 +221,14 @@ export class Operator {
         try {
           const outcome = await reconciler.reconcile(key);
           metrics?.reconciles.inc({ result: 'success' });
+          const [namespace, chatcluster] = key.split('/') as [string, string];
+          for (const component of COMPONENTS) {
+            const labels = { chatcluster_namespace: namespace, chatcluster, component };
+            // A deleted ChatCluster's series goes; otherwise 1 while aborted.
+            if (outcome)
+              metrics?.canaryAborted.set(labels, outcome.abortedCanaries.includes(component) ? 1 : 0);
+            else metrics?.canaryAborted.remove(labels);
+          }
           for (const a of outcome?.actions ?? [])
             metrics?.childActions.inc({ action: a.action, kind: a.kind });
           if (outcome && (outcome.actions.length > 0 || outcome.statusWritten)) {

@@ -5,7 +5,7 @@
 import { defaultedSpec } from '../api/defaults.js';
 import { COMPONENTS, type ChatCluster, type ComponentName } from '../api/types.js';
 import { isNotFound, type KubeClient } from '../kube/client.js';
-import { OWNED_TYPES, resourceTypeOf, typeKey, type ResourceType } from '../kube/resources.js';
+import { ANALYSIS_RUN, OWNED_TYPES, resourceTypeOf, typeKey, type ResourceType } from '../kube/resources.js';
 import { usesCanary, type Capabilities } from '../specs/capabilities.js';
 import { desiredObjects } from '../specs/desired-state.js';
 import {
@@ -18,7 +18,14 @@ import {
 import { isUpToDate } from './compare.js';
 import type { EventRecorder, RecordedEvent } from './events.js';
 import { objectKey, type CachedObject, type Informer } from './informer.js';
-import { computeStatus, statusChanged, type Workload } from './status.js';
+import {
+  analysisRunOf,
+  canaryAborted,
+  computeStatus,
+  statusChanged,
+  type AnalysisRunVerdict,
+  type Workload,
+} from './status.js';
 
 export interface Log {
   debug(obj: object, msg: string): void;
@@ -32,6 +39,17 @@ export type ChildAction = 'created' | 'updated' | 'corrected' | 'pruned';
 export interface ReconcileOutcome {
   actions: { action: ChildAction; kind: string; name: string }[];
   statusWritten: boolean;
+  /** Components whose canary Argo aborted (for the chat_operator_canary_aborted gauge). */
+  abortedCanaries: ComponentName[];
+}
+
+interface AnalysisRunObject {
+  metadata: { name: string };
+  status?: {
+    phase?: string;
+    message?: string;
+    metricResults?: { name: string; phase: string; message?: string }[];
+  };
 }
 
 export interface ReconcilerDeps {
@@ -54,8 +72,12 @@ const ACTION_EVENT: Record<ChildAction, { reason: string; verb: string; type: Re
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+const COMPLETED_RUN = new Set(['Successful', 'Failed', 'Error', 'Inconclusive']);
+
 export class Reconciler {
   readonly #desiredCache = new Map<string, { key: string; objects: KubeObject[] }>();
+  /** Completed AnalysisRuns never change: read once. */
+  readonly #analysisRuns = new Map<string, AnalysisRunVerdict>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -69,7 +91,7 @@ export class Reconciler {
     }
     const cluster: ChatCluster = { ...cached, spec: defaultedSpec(cached.spec) };
     const caps = this.deps.capabilities();
-    const outcome: ReconcileOutcome = { actions: [], statusWritten: false };
+    const outcome: ReconcileOutcome = { actions: [], statusWritten: false, abortedCanaries: [] };
     const failures: string[] = [];
 
     if (!cluster.spec.paused) {
@@ -94,10 +116,23 @@ export class Reconciler {
       }
     }
 
+    const workloads = this.#workloads(cluster, caps);
+    const rollouts = usesCanary(cluster, caps);
+    const analysisRuns: Partial<Record<ComponentName, AnalysisRunVerdict>> = {};
+    if (rollouts) {
+      for (const component of COMPONENTS) {
+        if (!canaryAborted(workloads[component])) continue;
+        outcome.abortedCanaries.push(component);
+        const run = analysisRunOf(workloads[component]);
+        const verdict = run ? await this.#analysisRun(namespace, run.name) : undefined;
+        if (verdict) analysisRuns[component] = verdict;
+      }
+    }
     const status = computeStatus({
       cluster,
       caps,
-      workloads: this.#workloads(cluster, caps),
+      workloads,
+      ...(rollouts ? { referencedGenerations: this.#deploymentGenerations(cluster), analysisRuns } : {}),
       ...(failures.length > 0 ? { reconcileError: failures.join('; ') } : {}),
       now: (this.deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     });
@@ -195,6 +230,45 @@ export class Reconciler {
     return pruned;
   }
 
+  /** The AnalysisRun's verdict: which metrics failed. Best effort: unreadable is undefined, and the
+   * status then names the metric from Argo's message. */
+  async #analysisRun(namespace: string, name: string): Promise<AnalysisRunVerdict | undefined> {
+    const key = `${namespace}/${name}`;
+    const cached = this.#analysisRuns.get(key);
+    if (cached) return cached;
+    try {
+      const run = await this.deps.client.get<AnalysisRunObject & CachedObject>(ANALYSIS_RUN, namespace, name);
+      const verdict: AnalysisRunVerdict = {
+        name,
+        ...(run.status?.phase ? { phase: run.status.phase } : {}),
+        ...(run.status?.message ? { message: run.status.message } : {}),
+        failedMetrics: (run.status?.metricResults ?? [])
+          .filter((m) => m.phase === 'Failed' || m.phase === 'Error')
+          .map((m) => m.name),
+      };
+      if (COMPLETED_RUN.has(run.status?.phase ?? '')) {
+        if (this.#analysisRuns.size > 1000) this.#analysisRuns.clear();
+        this.#analysisRuns.set(key, verdict);
+      }
+      return verdict;
+    } catch (err) {
+      this.deps.log.warn({ analysisRun: key, err: message(err) }, 'reading the AnalysisRun failed');
+      return undefined;
+    }
+  }
+
+  /** Under Rollouts: the generation of each component's Deployment, which the workloadRef names. */
+  #deploymentGenerations(cluster: ChatCluster): Partial<Record<ComponentName, number>> {
+    const type = OWNED_TYPES.find((t) => t.kind === 'Deployment')!;
+    const informer = this.deps.owned(type);
+    const out: Partial<Record<ComponentName, number>> = {};
+    for (const component of COMPONENTS) {
+      const object = informer?.get(cluster.metadata.namespace, componentName(cluster, component));
+      if (object?.metadata.generation !== undefined) out[component] = object.metadata.generation;
+    }
+    return out;
+  }
+
   #workloads(cluster: ChatCluster, caps: Capabilities): Partial<Record<ComponentName, Workload>> {
     const type = OWNED_TYPES.find((t) => t.kind === (usesCanary(cluster, caps) ? 'Rollout' : 'Deployment'))!;
     const informer = this.deps.owned(type);
@@ -218,11 +292,23 @@ export class Reconciler {
   /** Events for condition changes a person cares about; the first Ready=False of a new cluster is noise. */
   async #recordTransitions(
     cluster: ChatCluster,
-    before: { type: string; status: string }[],
+    before: { type: string; status: string; reason?: string }[],
     after: { type: string; status: string; reason: string; message: string }[],
   ): Promise<void> {
     for (const c of after) {
-      const previous = before.find((b) => b.type === c.type)?.status;
+      const prior = before.find((b) => b.type === c.type);
+      const previous = prior?.status;
+      // An aborted canary is its own Event (what an SRE looks for), also when Degraded was already True.
+      if (c.type === 'Degraded' && c.status === 'True' && c.reason === 'CanaryAborted') {
+        if (previous !== 'True' || prior?.reason !== 'CanaryAborted') {
+          await this.deps.events.record(cluster, {
+            type: 'Warning',
+            reason: 'CanaryAborted',
+            message: c.message,
+          });
+        }
+        continue;
+      }
       if (previous === c.status) continue;
       const event = TRANSITION_EVENTS[`${c.type}=${c.status}`];
       if (!event || (event.onlyFromTrue && previous !== 'True')) continue;

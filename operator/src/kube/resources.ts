@@ -43,6 +43,9 @@ export const OWNED_TYPES: ResourceType[] = [
   t('monitoring.coreos.com/v1', 'PrometheusRule', 'prometheusrules', 'prometheusOperator'),
 ];
 
+/** Argo's AnalysisRuns: read (get) only, to name the metric that aborted a canary. */
+export const ANALYSIS_RUN = t('argoproj.io/v1alpha1', 'AnalysisRun', 'analysisruns', 'argoRollouts');
+
 const clusterScoped = (apiVersion: string, kind: string, plural: string): ResourceType => ({
   apiVersion,
   kind,
@@ -65,7 +68,10 @@ export const OTHER_TYPES: ResourceType[] = [
 export const typeKey = (apiVersion: string, kind: string): string => `${apiVersion}/${kind}`;
 
 const BY_KEY = new Map(
-  [CHATCLUSTER, LEASE, EVENT, ...OWNED_TYPES, ...OTHER_TYPES].map((r) => [typeKey(r.apiVersion, r.kind), r]),
+  [CHATCLUSTER, LEASE, EVENT, ANALYSIS_RUN, ...OWNED_TYPES, ...OTHER_TYPES].map((r) => [
+    typeKey(r.apiVersion, r.kind),
+    r,
+  ]),
 );
 
 export function resourceTypeOf(object: { apiVersion: string; kind: string }): ResourceType {
