@@ -35,6 +35,17 @@ export function messageMetrics(metrics: Metrics) {
       'limit',
     ]),
     sends: metrics.counter('sends_total', 'Sends by outcome.', ['outcome']),
+    // The WebSocket send path, as the canary analysis judges it: every send frame answered, by the
+    // HTTP-equivalent status of the answer (200 for an ack, the error's status otherwise), and how long
+    // an acked send took from its frame to its ack (the delivery histogram's buckets, so the SLO's
+    // 0.2/0.3/0.5 s thresholds are bucket bounds).
+    wsSends: metrics.counter('ws_sends_total', 'Send frames answered, by status (200: acked).', ['code']),
+    ackLatency: metrics.histogram(
+      'send_ack_latency_seconds',
+      'From a send frame received to its ack written.',
+      [],
+      deliveryLatencyBuckets,
+    ),
     holes: metrics.counter('seq_holes_sealed_total', 'Allocated seqs sealed as holes.', []),
     insertConflicts: metrics.counter(
       'store_insert_conflicts_total',

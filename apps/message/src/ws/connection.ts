@@ -288,9 +288,11 @@ export class Connection {
   }
 
   async #send(channelId: string, clientMessageId: string, body: string): Promise<void> {
+    const started = performance.now();
     const wait = this.deps.sendLimiter.take(this.userId);
     if (wait > 0) {
       this.deps.metrics.rateLimited.inc({ limit: 'send' });
+      this.deps.metrics.wsSends.inc({ code: '429' });
       this.send({
         type: 'error',
         code: 'RATE_LIMITED',
@@ -305,6 +307,8 @@ export class Connection {
       await this.deps.access.requireMember(channelId, this.userId);
       const result = await this.deps.sends.send({ channelId, senderId: this.userId, clientMessageId, body });
       if (!result.ok) throw result.error;
+      this.deps.metrics.wsSends.inc({ code: '200' });
+      this.deps.metrics.ackLatency.observe((performance.now() - started) / 1000);
       this.send({
         type: 'ack',
         channelId,
@@ -315,6 +319,7 @@ export class Connection {
         duplicate: result.duplicate,
       });
     } catch (err) {
+      this.deps.metrics.wsSends.inc({ code: String(toAppError(err).status) });
       this.deps.sendLimiter.refundIfServerFault(this.userId, err);
       this.#error(err, { ref: clientMessageId, channelId });
     }
