@@ -1,7 +1,7 @@
 // Failure matrix 4: the MongoDB-wire server (FerretDB) unavailable for 30 s while members send, two of
 // them through the REST API, and members read history. Nothing is acknowledged that was not stored:
 // sends are refused with MSG_STORE_UNAVAILABLE (retryable) and repeated with the same clientMessageId
-// until the store is back, so each is stored once. Alert-driven (9): the REST sends answered 503 burn
+// until the store is back, so each is stored once. Alert-driven: the REST sends answered 503 burn
 // the message API's availability budget, so the fast-burn page (MessageApiAvailabilityErrorBudgetBurn,
 // critical, 1h/5m windows) reaches Alertmanager, and resolves once traffic succeeds again (the slower
 // 6h/30m page, if it fires, is reported: its 30 min window keeps it firing longer).
@@ -10,7 +10,7 @@ import { eventually } from '@chatcluster/harness';
 import { AlertWatch, ChatLoad, expectNothingLost, freshChannel, outageMs, report } from '../src/index.js';
 import { useChaosPlatform } from './support/shared-platform.js';
 
-describe('chaos 4 and 9: the MongoDB-wire server unavailable for 30 s during sends; the page fires and resolves', function () {
+describe('chaos 4: the MongoDB-wire server unavailable for 30 s during sends; the page fires and resolves', function () {
   this.timeout(900_000);
 
   const chaos = useChaosPlatform((p) => p.toxiproxy.enableProxy('mongodb'));

@@ -1,13 +1,16 @@
-// Failure matrix 8: the operator's leader killed as a change arrives, its leadership lost with it (the
-// pod force-deleted: the Lease is not released). Two operator pods run as the Helm chart runs them
-// (leader election on the Lease `chatcluster-operator` in the operator's namespace): right after the
-// ChatCluster changes, the leader is deleted with --grace-period=0 --force before it has caught the
-// status up; the standby waits out the Lease, takes over and finishes: every child as desired, the
-// status caught up, the ChatCluster Ready, and the chat load, rolled onto the new version meanwhile,
-// loses nothing.
+// Failure matrix 8: the operator's leader hangs as a change arrives, and is then killed, its leadership
+// lost with it (the Lease is never released). Two operator pods run as the Helm chart runs them (leader
+// election on the Lease `chatcluster-operator` in the operator's namespace). The leader's process is
+// stopped (SIGSTOP through containerd: it holds the Lease but neither renews it nor reconciles), the
+// ChatCluster changes, and the pod is deleted with --grace-period=0 --force. (A leader left running
+// applies a change in well under a second, faster than any kill: stopping it first makes "killed before
+// it finished" certain.) The standby waits out the Lease, takes over and does the whole change: every
+// child as desired, the status caught up, the ChatCluster Ready, and the chat load, rolled onto the new
+// version meanwhile, loses nothing.
 import { expect } from 'chai';
 import { eventually } from '@chatcluster/harness';
 import { OPERATOR_NAMESPACE } from '@chatcluster/dev';
+import { toReplica, type PodJson } from '@chatcluster/e2e';
 import {
   ChatLoad,
   clusterStatus,
@@ -30,7 +33,7 @@ interface Child {
   spec?: { template?: { spec?: { containers?: { image: string }[] } } };
 }
 
-describe('chaos 8: the operator leader killed as a change arrives, its leadership lost: the standby finishes', function () {
+describe('chaos 8: the operator leader hangs and is killed as a change arrives: the standby finishes', function () {
   this.timeout(600_000);
   let platform: ChaosPlatform;
   let figures: LoadFigures;
@@ -64,20 +67,21 @@ describe('chaos 8: the operator leader killed as a change arrives, its leadershi
     ).trim();
   const operatorPods = async () =>
     (
-      await kubectl([
-        '-n',
-        OPERATOR_NAMESPACE,
-        'get',
-        'pods',
-        '-l',
-        'app.kubernetes.io/name=chatcluster-operator',
-        '-o',
-        'jsonpath={.items[*].metadata.name}',
-      ])
-    )
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean);
+      JSON.parse(
+        await kubectl([
+          '-n',
+          OPERATOR_NAMESPACE,
+          'get',
+          'pods',
+          '-l',
+          'app.kubernetes.io/name=chatcluster-operator',
+          '-o',
+          'json',
+        ]),
+      ) as { items: PodJson[] }
+    ).items
+      .map(toReplica)
+      .filter((pod) => pod.ready && !pod.deleting);
   const children = async (): Promise<Child[]> =>
     (
       JSON.parse(await kubectl(['get', CHILD_KINDS, '-l', 'chatcluster.io/cluster=chat', '-o', 'json'])) as {
@@ -87,6 +91,26 @@ describe('chaos 8: the operator leader killed as a change arrives, its leadershi
   const generation = async () =>
     Number((await kubectl(['get', 'chatcluster', 'chat', '-o', 'jsonpath={.metadata.generation}'])).trim());
   const name = (c: Child) => `${c.kind}/${c.metadata.name}`;
+  /** Every Rollout has seen its latest spec and made its newest ReplicaSet the stable one (Healthy). */
+  const rolloutsSettled = async () =>
+    (
+      JSON.parse(await kubectl(['get', 'rollouts.argoproj.io', '-o', 'json'])) as {
+        items: {
+          metadata: { generation: number };
+          status?: {
+            observedGeneration?: string;
+            phase?: string;
+            stableRS?: string;
+            currentPodHash?: string;
+          };
+        }[];
+      }
+    ).items.every(
+      ({ metadata, status }) =>
+        status?.observedGeneration === String(metadata.generation) &&
+        status.phase === 'Healthy' &&
+        status.stableRS === status.currentPodHash,
+    );
 
   const chaos = useChaosPlatform();
 
@@ -104,19 +128,22 @@ describe('chaos 8: the operator leader killed as a change arrives, its leadershi
     await load.progress(30);
 
     const pods = await eventually(
-      'two operator pods, one leading',
+      'two ready operator pods, one leading',
       async () => {
         const all = await operatorPods();
         const leader = await leaseHolder();
-        return all.length === 2 && all.includes(leader) ? { all, leader } : undefined;
+        const leading = all.find((pod) => pod.name === leader);
+        return all.length === 2 && leading ? { all, leading } : undefined;
       },
       120_000,
       500,
     );
-    killed = pods.leader;
-    standby = pods.all.find((pod) => pod !== killed)!;
+    killed = pods.leading.name;
+    standby = pods.all.find((pod) => pod.name !== killed)!.name;
 
-    // The change: a new version for every component (labels of every child, images of every workload).
+    // The leader hangs; the change arrives: a new version for every component (labels of every child,
+    // images of every workload); the hung leader is killed.
+    await platform.killContainer(pods.leading, 'SIGSTOP');
     const before = await generation();
     await kubectl([
       'patch',
@@ -158,12 +185,13 @@ describe('chaos 8: the operator leader killed as a change arrives, its leadershi
     );
     takeoverMs = Date.now() - killedAt;
     await eventually(
-      'every child at the new version, the status caught up and the ChatCluster Ready',
+      'every child at the new version, every Rollout done with it, the status caught up and the ChatCluster Ready',
       async () => {
         const all = await children();
         const s = await clusterStatus(platform);
         return (
           all.every((c) => c.metadata.labels![VERSION_LABEL] === next) &&
+          (await rolloutsSettled()) &&
           s.observedGeneration === before + 1 &&
           s.phase === 'Ready'
         );
@@ -191,7 +219,9 @@ describe('chaos 8: the operator leader killed as a change arrives, its leadershi
     });
   });
 
-  it('was killed before it finished: the status had not caught up with the change', () => {
+  it('was killed before it applied the change: every child stale, the status behind', () => {
+    expect(atKill.updated).to.be.empty;
+    expect(atKill.stale).to.not.be.empty;
     expect(atKill.observedGeneration).to.be.below(atKill.generation);
   });
 

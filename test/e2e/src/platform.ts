@@ -54,7 +54,7 @@ export interface TestPlatform {
   stop(): Promise<void>;
 }
 
-interface PodJson {
+export interface PodJson {
   metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
   spec: { containers: { ports?: { name?: string; containerPort: number }[] }[] };
   status: {
