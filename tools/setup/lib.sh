@@ -20,10 +20,14 @@ mark_built() { printf '%s' "$2" > "$STAMPS/$1"; }
 with_heartbeat() {
   local label=$1; shift
   "$@" &
-  local pid=$! started=$SECONDS
+  local pid=$! started=$SECONDS next=20
+  # Checked every second (a quick build is not held up), reported every 20 s.
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 20
-    kill -0 "$pid" 2>/dev/null && say "$label: still building ($((SECONDS - started)) s)"
+    sleep 1
+    if [ $((SECONDS - started)) -ge $next ] && kill -0 "$pid" 2>/dev/null; then
+      say "$label: still building ($((SECONDS - started)) s)"
+      next=$((next + 20))
+    fi
   done
   wait "$pid"
 }
