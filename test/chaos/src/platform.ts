@@ -8,9 +8,11 @@ import {
   refresh,
   signUp,
   startTestPlatform,
+  type Replica,
   type TestPlatform,
   type User,
 } from '@chatcluster/e2e';
+import type { ChatLoad } from './load.js';
 import { CLUSTER_NAME, CLUSTER_NAMESPACE, DEV_REPLICAS } from '@chatcluster/dev';
 import { NODE_ADDRESS } from '@chatcluster/cluster';
 import { call, eventually, startToxiproxy, type ToxiproxyServer } from '@chatcluster/harness';
@@ -116,6 +118,23 @@ export async function healthyBaseline(platform: ChaosPlatform, timeoutMs = 180_0
     timeoutMs,
     500,
   );
+}
+
+/** The message replica serving the most of the load's members (a scenario's victim at peak), with
+ * how many it serves. */
+export async function busiestMessageReplica(
+  platform: ChaosPlatform,
+  load: ChatLoad,
+): Promise<{ replica: Replica; members: number }> {
+  const connections = new Map<string, number>();
+  for (const user of load.users) {
+    const id = user.client.instanceId!;
+    connections.set(id, (connections.get(id) ?? 0) + 1);
+  }
+  const [name, members] = [...connections].sort((a, b) => b[1] - a[1])[0]!;
+  const replica = (await platform.replicas('message')).find((r) => r.name === name);
+  if (!replica) throw new Error(`the busiest instance ${name} is not a message pod`);
+  return { replica, members };
 }
 
 export { CLUSTER_NAMESPACE };

@@ -3,7 +3,7 @@
 // the Service to the other replica and resume; the kubelet restarts the container in the same pod.
 import { expect } from 'chai';
 import { eventually } from '@chatcluster/harness';
-import { ChatLoad, expectNothingLost, freshChannel, report } from '../src/index.js';
+import { busiestMessageReplica, ChatLoad, expectNothingLost, freshChannel, report } from '../src/index.js';
 import { useChaosPlatform } from './support/shared-platform.js';
 
 describe('chaos 1: a message replica SIGKILLed at peak load', function () {
@@ -19,13 +19,8 @@ describe('chaos 1: a message replica SIGKILLed at peak load', function () {
     await load.progress(40);
 
     // At peak: the replica serving the most members.
-    const connections = new Map<string, number>();
-    for (const user of load.users) {
-      const id = user.client.instanceId!;
-      connections.set(id, (connections.get(id) ?? 0) + 1);
-    }
-    const [victimName, victimMembers] = [...connections].sort((a, b) => b[1] - a[1])[0]!;
-    const victim = (await platform.replicas('message')).find((r) => r.name === victimName)!;
+    const { replica: victim, members: victimMembers } = await busiestMessageReplica(platform, load);
+    const victimName = victim.name;
     expect(victim.containerId, 'the victim runs').to.be.a('string');
     await platform.killContainer(victim, 'SIGKILL');
     load.mark('faultStart');

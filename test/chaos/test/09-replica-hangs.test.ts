@@ -4,7 +4,7 @@
 // SDK's dead-connection timeout), reconnect to the other replica and resume.
 import { expect } from 'chai';
 import { eventually } from '@chatcluster/harness';
-import { ChatLoad, expectNothingLost, freshChannel, report } from '../src/index.js';
+import { busiestMessageReplica, ChatLoad, expectNothingLost, freshChannel, report } from '../src/index.js';
 import { useChaosPlatform } from './support/shared-platform.js';
 
 describe('chaos 9: a message replica hangs: the liveness probe restarts it', function () {
@@ -19,13 +19,8 @@ describe('chaos 9: a message replica hangs: the liveness probe restarts it', fun
     const load = await ChatLoad.start({ messageUrl: platform.messageUrl, channelId, members });
     await load.progress(30);
 
-    const connections = new Map<string, number>();
-    for (const user of load.users) {
-      const id = user.client.instanceId!;
-      connections.set(id, (connections.get(id) ?? 0) + 1);
-    }
-    const [victimName, victimMembers] = [...connections].sort((a, b) => b[1] - a[1])[0]!;
-    const victim = (await platform.replicas('message')).find((r) => r.name === victimName)!;
+    const { replica: victim, members: victimMembers } = await busiestMessageReplica(platform, load);
+    const victimName = victim.name;
     await platform.killContainer(victim, 'SIGSTOP');
     const stoppedAt = Date.now();
     load.mark('faultStart');

@@ -55,54 +55,65 @@ export async function startApiServer(
   });
 }
 
-export async function startControllerManager(pki: ClusterPki, logDir: string): Promise<ManagedProcess> {
-  const kubeconfig = pki.kubeconfigs['controller-manager'];
+/**
+ * A controller-manager or scheduler: it reads the API with its own identity, serves /healthz on the
+ * node address with the node's certificate, and leads alone (one replica, no election).
+ */
+function startControlPlaneComponent(
+  name: 'kube-controller-manager' | 'kube-scheduler',
+  kubeconfig: string,
+  port: number,
+  pki: ClusterPki,
+  logDir: string,
+  extraArgs: string[] = [],
+): Promise<ManagedProcess> {
   return ManagedProcess.start({
-    name: 'kube-controller-manager',
-    command: locateBinary('kube-controller-manager'),
+    name,
+    command: locateBinary(name),
     args: [
       `--kubeconfig=${kubeconfig}`,
       `--authentication-kubeconfig=${kubeconfig}`,
       `--authorization-kubeconfig=${kubeconfig}`,
       `--bind-address=${NODE_ADDRESS}`,
-      `--secure-port=${PORTS.controllerManager}`,
+      `--secure-port=${port}`,
       `--tls-cert-file=${pki.nodeServing.certFile}`,
       `--tls-private-key-file=${pki.nodeServing.keyFile}`,
+      '--leader-elect=false',
+      ...extraArgs,
+    ],
+    logFile: join(logDir, `${name}.log`),
+    ready: healthy(`https://${NODE_ADDRESS}:${port}/healthz`, pki),
+    readyTimeoutMs: 60_000,
+    probeIntervalMs: 250,
+  });
+}
+
+export function startControllerManager(pki: ClusterPki, logDir: string): Promise<ManagedProcess> {
+  return startControlPlaneComponent(
+    'kube-controller-manager',
+    pki.kubeconfigs['controller-manager'],
+    PORTS.controllerManager,
+    pki,
+    logDir,
+    [
       // Each controller acts as its own service account, with the RBAC roles upstream defines.
       '--use-service-account-credentials=true',
       `--service-account-private-key-file=${pki.serviceAccount.privateKeyFile}`,
       `--root-ca-file=${pki.ca.certFile}`,
       `--cluster-signing-cert-file=${pki.ca.certFile}`,
       `--cluster-signing-key-file=${pki.ca.keyFile}`,
-      '--leader-elect=false',
     ],
-    logFile: join(logDir, 'kube-controller-manager.log'),
-    ready: healthy(`https://${NODE_ADDRESS}:${PORTS.controllerManager}/healthz`, pki),
-    readyTimeoutMs: 60_000,
-    probeIntervalMs: 250,
-  });
+  );
 }
 
-export async function startScheduler(pki: ClusterPki, logDir: string): Promise<ManagedProcess> {
-  const kubeconfig = pki.kubeconfigs.scheduler;
-  return ManagedProcess.start({
-    name: 'kube-scheduler',
-    command: locateBinary('kube-scheduler'),
-    args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      `--bind-address=${NODE_ADDRESS}`,
-      `--secure-port=${PORTS.scheduler}`,
-      `--tls-cert-file=${pki.nodeServing.certFile}`,
-      `--tls-private-key-file=${pki.nodeServing.keyFile}`,
-      '--leader-elect=false',
-    ],
-    logFile: join(logDir, 'kube-scheduler.log'),
-    ready: healthy(`https://${NODE_ADDRESS}:${PORTS.scheduler}/healthz`, pki),
-    readyTimeoutMs: 60_000,
-    probeIntervalMs: 250,
-  });
+export function startScheduler(pki: ClusterPki, logDir: string): Promise<ManagedProcess> {
+  return startControlPlaneComponent(
+    'kube-scheduler',
+    pki.kubeconfigs.scheduler,
+    PORTS.scheduler,
+    pki,
+    logDir,
+  );
 }
 
 export { startEtcd };

@@ -1,4 +1,4 @@
-// Runs the command-line tools the image build drives (tar, ctr, tsc, assemble.mjs); a failure throws
+// Runs the command-line tools the image build drives (tar, ctr, assemble.mjs); a failure throws
 // with the tool's own output, which is what explains it.
 import { spawn } from 'node:child_process';
 

@@ -13,6 +13,19 @@ export interface Blob {
   size: number;
 }
 
+/** GNU tar flags that make an archive depend on its files' names and contents only: sorted, zero
+ * times, root-owned, readable by everyone and writable by no group or other (whatever the host's
+ * umask made of them). */
+export const DETERMINISTIC_TAR = [
+  '--format=gnu',
+  '--sort=name',
+  '--mtime=@0',
+  '--owner=0',
+  '--group=0',
+  '--numeric-owner',
+  '--mode=a+rX,go-w',
+] as const;
+
 /**
  * Tars the contents of `directory` so they land at `imagePath` in the image (`/` or e.g. `/app`).
  * Files are owned by root and readable by everyone (the images run as a non-root user); group and
@@ -24,13 +37,7 @@ export async function createLayer(directory: string, imagePath: string, file: st
     '--create',
     `--file=${file}`,
     `--directory=${directory}`,
-    '--format=gnu',
-    '--sort=name',
-    '--mtime=@0',
-    '--owner=0',
-    '--group=0',
-    '--numeric-owner',
-    '--mode=a+rX,go-w',
+    ...DETERMINISTIC_TAR,
     // `./x` becomes `app/x`; symlink targets (S) are left as written.
     ...(placement ? [`--transform=s,^\\.,${placement},S`] : []),
     '.',

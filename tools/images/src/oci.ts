@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { exec } from './exec.js';
-import { linkOrCopy } from './layer.js';
+import { DETERMINISTIC_TAR, linkOrCopy } from './layer.js';
 import type { Blob } from './layer.js';
 
 export const MEDIA_TYPES = {
@@ -138,13 +138,7 @@ export async function writeOciArchive(images: NamedImage[], file: string): Promi
       '--create',
       `--file=${partial}`,
       `--directory=${staging}`,
-      '--format=gnu',
-      '--sort=name',
-      '--mtime=@0',
-      '--owner=0',
-      '--group=0',
-      '--numeric-owner',
-      '--mode=a+rX,go-w',
+      ...DETERMINISTIC_TAR,
       'oci-layout',
       'index.json',
       'blobs',
