@@ -7,7 +7,3 @@ export { ALL_CAPABILITIES, type Capabilities } from './specs/capabilities.js';
 export { Operator, FIELD_MANAGER, type OperatorOptions } from './controller/operator.js';
 export { OperatorMetrics } from './controller/metrics.js';
 export { KubeClient } from './kube/client.js';
-// For tools that watch what the operator declared (the development runner of `make dev`).
-export { Informer, type CachedObject } from './controller/informer.js';
-export { KubeApiError, isConflict, isNotFound } from './kube/client.js';
-export { OTHER_TYPES, OWNED_TYPES, type ResourceType } from './kube/resources.js';
