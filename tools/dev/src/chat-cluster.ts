@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadYaml } from '@kubernetes/client-node';
 import type { LocalCluster } from '@chatcluster/cluster';
+import { eventually } from '@chatcluster/harness';
 import { DEFAULT_REPOSITORY } from '@chatcluster/images';
 
 const sample = fileURLToPath(new URL('../../../../examples/chatcluster-minimal.yaml', import.meta.url));
@@ -83,7 +84,45 @@ const secret = (name: string, data: Record<string, string>) => ({
   stringData: data,
 });
 
-/** Applies the Secrets and the ChatCluster, and waits until it is Ready. */
+interface PodList {
+  items: { metadata: { deletionTimestamp?: string }; status: { containerStatuses?: { ready: boolean }[] } }[];
+}
+
+/**
+ * Waits until each component runs exactly its declared pods, all ready. Ready comes a moment earlier:
+ * a Deployment under a Rollout starts with its default one replica, which Argo scales down
+ * (`scaleDown: progressively`) once the Rollout's pods are up, so each component briefly has one pod more.
+ */
+async function waitForDeclaredPods(cluster: LocalCluster, timeoutMs = 120_000): Promise<void> {
+  await eventually(
+    'exactly the declared pods of each component, all ready',
+    async () => {
+      for (const [component, replicas] of Object.entries(DEV_REPLICAS)) {
+        const listed = await cluster.kubectl([
+          '-n',
+          CLUSTER_NAMESPACE,
+          'get',
+          'pods',
+          '-l',
+          `app.kubernetes.io/name=${component},app.kubernetes.io/instance=${CLUSTER_NAME}`,
+          '-o',
+          'json',
+        ]);
+        if (listed.code !== 0) return false;
+        const pods = (JSON.parse(listed.stdout) as PodList).items;
+        const ready = pods.filter(
+          (pod) => !pod.metadata.deletionTimestamp && pod.status.containerStatuses?.every((c) => c.ready),
+        );
+        if (pods.length !== replicas || ready.length !== replicas) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
+/** Applies the Secrets and the ChatCluster, and waits until it is Ready and runs just its pods. */
 export async function applyChatCluster(
   cluster: LocalCluster,
   options: DevClusterOptions & { stores: DataStoreUrls },
@@ -120,4 +159,5 @@ export async function applyChatCluster(
       `the ChatCluster was not Ready within ${readyTimeoutSeconds} s: ${ready.stderr.trim()}\n${status.stdout}\n${pods.stdout}`,
     );
   }
+  await waitForDeclaredPods(cluster);
 }
