@@ -54,9 +54,12 @@ export function runScenario(
     .flatMap((group) => group.rules)
     .filter((rule): rule is AlertingRule => 'alert' in rule);
   const annotationsFor = (alert: ExpectedAlert): Record<string, string> => {
+    // promtool compares the labels exactly; here every label of the rule must be on the alert, which
+    // may carry labels of its expression too (absent() adds a selector's equality matchers).
     const rule = rules.find(
       (candidate) =>
-        candidate.alert === alert.alertname && labelText(candidate.labels ?? {}) === labelText(alert.labels),
+        candidate.alert === alert.alertname &&
+        Object.entries(candidate.labels ?? {}).every(([name, value]) => alert.labels[name] === value),
     );
     if (!rule)
       throw new Error(

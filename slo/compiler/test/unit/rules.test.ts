@@ -94,7 +94,7 @@ describe('compileRuleGroups', () => {
     );
   });
 
-  it('computes errors as total - good (never below 0) for good-counter SLIs, summing several counters', () => {
+  it('computes errors as total - good (never below 0) for good-counter SLIs, summing several counters; a missing good counter leaves no sample', () => {
     const slo = spec();
     slo.sli = {
       name: 'latency',
@@ -106,7 +106,7 @@ describe('compileRuleGroups', () => {
     };
     const [group] = compileRuleGroups([slo]);
     expect(recording(group!, 'slo:sli_errors:rate5m').expr).to.equal(
-      'clamp_min((sum(rate(a_count[5m])) or vector(0)) - ((sum(rate(a_bucket{le="0.5"}[5m])) or vector(0)) + (sum(rate(b_total[5m])) or vector(0))), 0)',
+      'clamp_min((sum(rate(a_count[5m])) or vector(0)) - ((sum(rate(a_bucket{le="0.5"}[5m]))) + (sum(rate(b_total[5m])))), 0)',
     );
   });
 
