@@ -17,9 +17,24 @@ export function deviceId(token: string): string {
 }
 
 /**
+ * A message as dedupe keys name it: its id and creation time (ms). The id alone is derived from
+ * (channel, seq), and seqs repeat after a restore from backup lowers them, so a new message would
+ * share a restored one's id; its creation time tells them apart. A republished message (sweeper,
+ * retried publish, dead-letter replay) carries the stored `createdAt`, so its key stays the same.
+ */
+export function messageInstance(message: { messageId: string; createdAt: string }): string {
+  return `${message.messageId}@${Date.parse(message.createdAt)}`;
+}
+
+/**
  * Dedupe record of one delivery: (message, recipient, provider) plus the device for push, because
  * FCM v1 takes one registration token per request.
  */
-export function dedupeKey(messageId: string, userId: string, provider: string, target: string): string {
-  return `chat:notify:dedupe:${messageId}:${userId}:${provider}:${target}`;
+export function dedupeKey(
+  message: { messageId: string; createdAt: string },
+  userId: string,
+  provider: string,
+  target: string,
+): string {
+  return `chat:notify:dedupe:${messageInstance(message)}:${userId}:${provider}:${target}`;
 }

@@ -78,7 +78,7 @@ export class Planner {
         recipientId,
         target,
         address,
-        key: dedupeKey(event.messageId, recipientId, provider, target),
+        key: dedupeKey(event, recipientId, provider, target),
       });
     for (const member of offline) {
       const s = settings.get(member.userId);

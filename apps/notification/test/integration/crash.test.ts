@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { parseDedupeRecord, type DedupeRecord } from '../../src/delivery/dedupe.js';
 import type { DeadLetter } from '../../src/deadletter/dead-letters.js';
 import { DeadLetters } from '../../src/deadletter/dead-letters.js';
-import { deviceId } from '../../src/keys.js';
+import { dedupeKey, deviceId } from '../../src/keys.js';
 import { FcmStandIn } from '../support/fcm-standin.js';
 import { SendGridStandIn } from '../support/sendgrid-standin.js';
 import { environment, freshRedisUrl } from './support/environment.js';
@@ -77,10 +77,17 @@ describe('the service process stopped with entries in flight', function () {
     return child;
   };
   /** The dedupe key of an accepted push or mail. */
+  /** createdAt of every produced message, by id: dedupe keys name both. */
+  const produced = new Map<string, ProducedMessage>();
+  const produce = async (redis: Redis, world: World, preview: string) => {
+    const message = await produceMessage(redis, world, preview);
+    produced.set(message.messageId, message);
+    return message;
+  };
   const pushKey = (token: string, messageId: string) =>
-    `chat:notify:dedupe:${messageId}:${tokenOwner.get(token)}:fcm:${deviceId(token)}`;
+    dedupeKey(produced.get(messageId)!, tokenOwner.get(token)!, 'fcm', deviceId(token));
   const mailKey = (to: string, messageId: string) =>
-    `chat:notify:dedupe:${messageId}:${emailOwner.get(to)}:sendgrid:email`;
+    dedupeKey(produced.get(messageId)!, emailOwner.get(to)!, 'sendgrid', 'email');
   const expectedKeys = (messages: readonly ProducedMessage[]) => ({
     push: messages.flatMap((m) => [...tokenOwner.keys()].map((t) => pushKey(t, m.messageId))),
     mail: messages.flatMap((m) => [...emailOwner.keys()].map((e) => mailKey(e, m.messageId))),
@@ -116,7 +123,7 @@ describe('the service process stopped with entries in flight', function () {
     sendgrid.always({ kind: 'delay', ms: 40 });
     const a = await start('crash-a');
     const messages: ProducedMessage[] = [];
-    for (let i = 0; i < 30; i++) messages.push(await produceMessage(redis, world, `crash ${i}`));
+    for (let i = 0; i < 30; i++) messages.push(await produce(redis, world, `crash ${i}`));
     await waitUntil(
       () => fcm.accepted().length + sendgrid.accepted().length >= 60,
       30_000,
@@ -164,8 +171,8 @@ describe('the service process stopped with entries in flight', function () {
       deadStream: 'chat:notify:dead',
     }).list();
     const deadKeys = new Set(
-      deadLetters.map(
-        (d: DeadLetter) => `chat:notify:dedupe:${d.messageId}:${d.recipient}:${d.provider}:${d.target}`,
+      deadLetters.map((d: DeadLetter) =>
+        dedupeKey(produced.get(d.messageId)!, d.recipient, d.provider, d.target),
       ),
     );
 
@@ -213,7 +220,7 @@ describe('the service process stopped with entries in flight', function () {
     fcm.hold();
     sendgrid.hold();
     const messages: ProducedMessage[] = [];
-    for (let i = 0; i < 10; i++) messages.push(await produceMessage(redis, world, `term ${i}`));
+    for (let i = 0; i < 10; i++) messages.push(await produce(redis, world, `term ${i}`));
     await waitUntil(
       () => fcm.heldOpen() === 2 && sendgrid.heldOpen() === 2,
       10_000,

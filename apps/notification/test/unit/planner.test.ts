@@ -60,7 +60,27 @@ describe('delivery planning', () => {
     expect(
       plan.deliveries.map((d) => `${d.provider} ${d.recipientId.slice(0, 1)} ${d.address}`),
     ).to.deep.equal(['fcm 2 t1', 'fcm 2 t2', 'sendgrid 3 3@auth.test']);
-    expect(plan.deliveries[0]!.key).to.equal(`chat:notify:dedupe:msg-1:${ids.a}:fcm:id-t1`);
+    expect(plan.deliveries[0]!.key).to.equal(
+      `chat:notify:dedupe:msg-1@${Date.parse(event.createdAt)}:${ids.a}:fcm:id-t1`,
+    );
+  });
+
+  it('keys deliveries by message id and creation time: a seq reused after a restore is a new message', async () => {
+    const keysOf = async (e: MessageCreated) => {
+      const plan = await planner([member(ids.sender), member(ids.a)], {
+        [ids.a]: settings({ devices: [device('t1')] }),
+      }).plan(e);
+      return plan.kind === 'deliver' ? plan.deliveries.map((d) => d.key) : [];
+    };
+    const original = await keysOf(event);
+    // The same message published again (sweeper, replay), its time written with another offset.
+    const republished = await keysOf({ ...event, createdAt: '2026-11-24T01:00:00+01:00' });
+    // After a restore lowered the seqs, a new message takes seq 1 again: same derived id, later time.
+    const reused = await keysOf({ ...event, createdAt: '2026-11-25T09:30:00.123Z' });
+    expect(original).to.have.length(1);
+    expect(republished).to.deep.equal(original);
+    expect(reused).to.have.length(1);
+    expect(reused[0]).to.not.equal(original[0]);
   });
 
   it('skips the online, the muted, mode none and push without a device', async () => {

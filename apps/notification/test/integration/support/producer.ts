@@ -11,6 +11,8 @@ export interface ProducedMessage {
   /** How long the MULTI took, in ms. */
   readonly latencyMs: number;
   readonly preview: string;
+  /** As in the entry: with messageId, what dedupe keys name. */
+  readonly createdAt: string;
 }
 
 let seq = 0;
@@ -51,7 +53,7 @@ export async function produceMessage(
   const latencyMs = performance.now() - started;
   const failed = results?.find(([err]) => err);
   if (failed) throw failed[0]!;
-  return { messageId, entryId: results![1]![1] as string, latencyMs, preview };
+  return { messageId, entryId: results![1]![1] as string, latencyMs, preview, createdAt };
 }
 
 /** Adds a raw entry (for bad events). */
