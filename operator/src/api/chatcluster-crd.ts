@@ -217,6 +217,10 @@ function componentSchema(name: ComponentName): JsonSchema {
         default: 'info',
         enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
       }),
+      version: str(
+        "Image tag of this component alone, overriding spec.image.version: releases one service (a canary of it) without the others.",
+        { minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' },
+      ),
     },
     {
       default: {},

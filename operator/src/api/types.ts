@@ -32,6 +32,8 @@ export interface ComponentSpec {
   };
   disruptionBudget?: { minAvailable?: number | string; maxUnavailable?: number | string };
   logLevel: string;
+  /** Overrides spec.image.version for this component. */
+  version?: string;
 }
 
 export interface CanaryStep {

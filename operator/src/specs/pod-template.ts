@@ -7,10 +7,17 @@ import {
   CONFIG_CHECKSUM_ANNOTATION,
   FEATURE_FLAGS_DIR,
   PORTS,
+  REFERENCED_DATA_CHECKSUM_ANNOTATION,
   componentLabels,
   componentName,
   selectorLabels,
 } from './meta.js';
+import {
+  referencedDataChecksum,
+  referencedDataSources,
+  type DataDigests,
+  type DataSource,
+} from './referenced-data.js';
 
 type EnvVar = { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } };
 
@@ -65,7 +72,35 @@ export const RESTRICTED_POD_SECURITY_CONTEXT = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-export function podTemplate(cluster: ChatCluster, component: ComponentName): Record<string, unknown> {
+/** The Secrets and ConfigMaps a component's pods read that the operator does not build itself. */
+export function podDataSources(cluster: ChatCluster, component: ComponentName): DataSource[] {
+  return dataSourcesOf(cluster, component, podTemplateWithoutDataChecksum(cluster, component));
+}
+
+const dataSourcesOf = (
+  cluster: ChatCluster,
+  component: ComponentName,
+  template: { spec: Record<string, unknown> },
+): DataSource[] =>
+  referencedDataSources(
+    template.spec,
+    new Set([configMapName(cluster, component), featureFlagsConfigMapName(cluster)]),
+  );
+
+/** The pod template, with the checksum of what podDataSources names (digests read by the controller;
+ * a source missing from `digests` counts as absent). */
+export function podTemplate(
+  cluster: ChatCluster,
+  component: ComponentName,
+  digests: DataDigests = new Map(),
+): Record<string, unknown> {
+  const template = podTemplateWithoutDataChecksum(cluster, component);
+  const checksum = referencedDataChecksum(dataSourcesOf(cluster, component, template), digests);
+  template.metadata.annotations[REFERENCED_DATA_CHECKSUM_ANNOTATION] = checksum;
+  return template;
+}
+
+function podTemplateWithoutDataChecksum(cluster: ChatCluster, component: ComponentName) {
   const spec = cluster.spec;
   const settings = spec.components[component];
   const name = componentName(cluster, component);
@@ -83,7 +118,7 @@ export function podTemplate(cluster: ChatCluster, component: ComponentName): Rec
   return {
     metadata: {
       labels: componentLabels(cluster, component),
-      annotations: { [CONFIG_CHECKSUM_ANNOTATION]: checksum },
+      annotations: { [CONFIG_CHECKSUM_ANNOTATION]: checksum } as Record<string, string>,
     },
     spec: {
       serviceAccountName: name,
@@ -110,7 +145,7 @@ export function podTemplate(cluster: ChatCluster, component: ComponentName): Rec
       containers: [
         {
           name: component,
-          image: `${spec.image.repository}/${component}:${spec.image.version}`,
+          image: `${spec.image.repository}/${component}:${settings.version ?? spec.image.version}`,
           imagePullPolicy: spec.image.pullPolicy,
           ports: [{ name: 'http', containerPort: PORTS[component], protocol: 'TCP' }],
           envFrom: [{ configMapRef: { name: configMapName(cluster, component) } }],

@@ -35,6 +35,14 @@ const pod = (
 ) => podTemplate(sampleCluster(spec), component) as unknown as Pod;
 
 describe('pod template', () => {
+  it("runs spec.image.version unless the component names its own version", () => {
+    const spec = { image: { repository: 'registry.example/chat', version: '1.4.0' } };
+    expect(pod(spec).spec.containers[0]!.image).to.equal('registry.example/chat/message:1.4.0');
+    const released = { ...spec, components: { message: { version: '1.4.1-rc.1' } } };
+    expect(pod(released).spec.containers[0]!.image).to.equal('registry.example/chat/message:1.4.1-rc.1');
+    expect(pod(released, 'auth').spec.containers[0]!.image).to.equal('registry.example/chat/auth:1.4.0');
+  });
+
   it('probes the kit health endpoints on the named port', () => {
     const c = pod().spec.containers[0]!;
     expect(c.ports).to.deep.equal([{ name: 'http', containerPort: 8082, protocol: 'TCP' }]);
