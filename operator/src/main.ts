@@ -17,6 +17,8 @@ const configSchema = kitConfigSchema.extend({
   POD_NAME: env.string(hostname()),
   WORKERS: env.int(2, { min: 1, max: 64 }),
   RESYNC_INTERVAL_MS: env.durationMs(10 * 60_000),
+  /** How often the Secrets the pods read are read again (a change rolls the pods). */
+  REFERENCED_DATA_POLL_INTERVAL_MS: env.durationMs(60_000),
 });
 
 await exitOnConfigError(() =>
@@ -35,6 +37,7 @@ await exitOnConfigError(() =>
         ...(config.WATCH_NAMESPACE ? { watchNamespace: config.WATCH_NAMESPACE } : {}),
         workers: config.WORKERS,
         resyncIntervalMs: config.RESYNC_INTERVAL_MS,
+        referencedDataPollIntervalMs: config.REFERENCED_DATA_POLL_INTERVAL_MS,
         metrics: new OperatorMetrics(metrics),
         log: logger,
       });

@@ -29,7 +29,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
-{{/* The rules of what the operator reconciles: nothing else, and no Secrets (it only names them). */}}
+{{/* The rules of what the operator reconciles, nothing else. */}}
 {{- define "chatcluster-operator.rules" -}}
 - apiGroups: [chatcluster.io]
   resources: [chatclusters]
@@ -65,4 +65,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: ['']
   resources: [events]
   verbs: [create]
+# Secrets: get by name only, the ones a ChatCluster's pods read, for the checksum that rolls the pods
+# on a change (docs/architecture.md, "Secrets roll pods"). No list or watch: the operator cannot
+# enumerate Secrets, and keeps only a keyed digest of what it reads.
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [get]
 {{- end -}}

@@ -14,6 +14,7 @@ import { Informer, objectKey, type CachedObject } from './informer.js';
 import { LeaderElector } from './leader-election.js';
 import type { OperatorMetrics } from './metrics.js';
 import { Reconciler, type Log } from './reconciler.js';
+import { ReferencedData } from './referenced-data.js';
 import { WorkQueue, type BackoffOptions } from './work-queue.js';
 
 export const FIELD_MANAGER = 'chatcluster-operator';
@@ -28,6 +29,8 @@ export interface OperatorOptions {
   watchNamespace?: string;
   workers?: number;
   resyncIntervalMs?: number;
+  /** How often the Secrets and ConfigMaps the pods read are read again, to roll pods on a change. */
+  referencedDataPollIntervalMs?: number;
   discoveryIntervalMs?: number;
   leaseDurationSeconds?: number;
   renewDeadlineSeconds?: number;
@@ -203,12 +206,14 @@ export class Operator {
     if (this.#state !== state) return;
     state.synced = true;
 
+    const referencedData = new ReferencedData(this.client);
     const reconciler = new Reconciler({
       client: this.client,
       clusters,
       owned: (type) => state.owned.get(typeKey(type.apiVersion, type.kind)),
       capabilities: () => state.caps,
       events: this.#events,
+      referencedData,
       log,
     });
     clusters.onChange((event, object) => {
@@ -258,9 +263,26 @@ export class Operator {
       () => void this.#refreshCapabilities(state),
       this.options.discoveryIntervalMs ?? 60_000,
     );
+    const pollReferencedData = setInterval(
+      () =>
+        void referencedData
+          .refresh((err) =>
+            // The API's error (status and reason), never the object: it may be a Secret.
+            log.warn(
+              { err: err instanceof Error ? err.message : String(err) },
+              'reading referenced data failed',
+            ),
+          )
+          .then((changed) => {
+            if (changed.length > 0) log.info({ clusters: changed }, 'referenced Secret or ConfigMap changed');
+            for (const key of changed) queue.add(key);
+          }),
+      this.options.referencedDataPollIntervalMs ?? 60_000,
+    );
     resync.unref();
     rediscover.unref();
-    state.timers.push(resync, rediscover);
+    pollReferencedData.unref();
+    state.timers.push(resync, rediscover, pollReferencedData);
     log.info({ clusters: clusters.list().length }, 'caches synced; reconciling');
   }
 

@@ -8,6 +8,9 @@ import { isNotFound, type KubeClient } from '../kube/client.js';
 import { ANALYSIS_RUN, OWNED_TYPES, resourceTypeOf, typeKey, type ResourceType } from '../kube/resources.js';
 import { usesCanary, type Capabilities } from '../specs/capabilities.js';
 import { desiredObjects } from '../specs/desired-state.js';
+import { podDataSources } from '../specs/pod-template.js';
+import { dataSourceKey, type DataSource } from '../specs/referenced-data.js';
+import { stableJson } from '../util/stable-json.js';
 import {
   CLUSTER_LABEL,
   DESIRED_HASH_ANNOTATION,
@@ -18,6 +21,7 @@ import {
 import { isUpToDate } from './compare.js';
 import type { EventRecorder, RecordedEvent } from './events.js';
 import { objectKey, type CachedObject, type Informer } from './informer.js';
+import type { ReferencedData } from './referenced-data.js';
 import {
   analysisRunOf,
   canaryAborted,
@@ -59,6 +63,8 @@ export interface ReconcilerDeps {
   owned: (type: ResourceType) => Informer<CachedObject> | undefined;
   capabilities: () => Capabilities;
   events: EventRecorder;
+  /** Digests of the Secrets and ConfigMaps the pods read (their checksum is on the pod template). */
+  referencedData: ReferencedData;
   log: Log;
   now?: () => Date;
 }
@@ -75,7 +81,10 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
 const COMPLETED_RUN = new Set(['Successful', 'Failed', 'Error', 'Inconclusive']);
 
 export class Reconciler {
-  readonly #desiredCache = new Map<string, { key: string; objects: KubeObject[] }>();
+  readonly #desiredCache = new Map<
+    string,
+    { key: string; sources: DataSource[]; digestsKey?: string; objects: KubeObject[] }
+  >();
   /** Completed AnalysisRuns never change: read once. */
   readonly #analysisRuns = new Map<string, AnalysisRunVerdict>();
 
@@ -87,6 +96,7 @@ export class Reconciler {
     // Gone: the children carry owner references, so the garbage collector removes them.
     if (!cached || (cached.metadata as { deletionTimestamp?: string }).deletionTimestamp) {
       if (cached) this.#desiredCache.delete(cached.metadata.uid);
+      this.deps.referencedData.forget(key);
       return undefined;
     }
     const cluster: ChatCluster = { ...cached, spec: defaultedSpec(cached.spec) };
@@ -97,7 +107,7 @@ export class Reconciler {
     if (!cluster.spec.paused) {
       let desired: KubeObject[] | undefined;
       try {
-        desired = this.#desired(cluster, caps);
+        desired = await this.#desired(key, cluster, caps);
       } catch (err) {
         failures.push(`building the desired objects failed: ${message(err)}`);
       }
@@ -159,16 +169,27 @@ export class Reconciler {
     this.#desiredCache.delete(uid);
   }
 
-  /** The desired objects depend only on the spec (its generation), identity and capabilities: built
-   * once per change, so a resync of many ChatClusters costs comparisons, not compilations. */
-  #desired(cluster: ChatCluster, caps: Capabilities): KubeObject[] {
+  /** The desired objects depend only on the spec (its generation), identity, capabilities and the
+   * digests of the data the pods read: built once per change, so a resync of many ChatClusters costs
+   * comparisons, not compilations (and no request: the digests are cached, see ReferencedData). */
+  async #desired(clusterKey: string, cluster: ChatCluster, caps: Capabilities): Promise<KubeObject[]> {
     const { uid, generation, name, namespace } = cluster.metadata;
     const key = `${namespace}/${name}/${generation ?? 'none'}/${caps.argoRollouts}/${caps.prometheusOperator}`;
-    const cached = this.#desiredCache.get(uid);
-    if (cached?.key === key && generation !== undefined) return cached.objects;
-    const objects = desiredObjects(cluster, caps);
-    this.#desiredCache.set(uid, { key, objects });
-    return objects;
+    let cached = this.#desiredCache.get(uid);
+    if (cached?.key !== key || generation === undefined) {
+      const sources = new Map<string, DataSource>();
+      for (const component of COMPONENTS)
+        for (const source of podDataSources(cluster, component)) sources.set(dataSourceKey(source), source);
+      cached = { key, sources: [...sources.values()], objects: [] };
+    }
+    const digests = await this.deps.referencedData.digests(clusterKey, namespace, cached.sources);
+    const digestsKey = stableJson([...digests].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    if (cached.digestsKey !== digestsKey) {
+      cached.objects = desiredObjects(cluster, caps, digests);
+      cached.digestsKey = digestsKey;
+    }
+    this.#desiredCache.set(uid, cached);
+    return cached.objects;
   }
 
   /** Applies the object unless the cache shows it is already as desired; says what it did. */

@@ -10,17 +10,23 @@ import { configMap, featureFlagsConfigMap } from './config-maps.js';
 import { stableJson } from '../util/stable-json.js';
 import { DESIRED_HASH_ANNOTATION, type KubeObject } from './meta.js';
 import { serviceMonitor } from './monitoring.js';
+import type { DataDigests } from './referenced-data.js';
 import { ingress, networkPolicy, service } from './networking.js';
 import { sloAnalysisTemplates, sloPrometheusRule } from './slo-objects.js';
 import { deployment, rollout } from './workloads.js';
 
-export function desiredObjects(cluster: ChatCluster, caps: Capabilities): KubeObject[] {
+/** `digests`: of the Secrets and ConfigMaps the pods read (podDataSources), read by the controller. */
+export function desiredObjects(
+  cluster: ChatCluster,
+  caps: Capabilities,
+  digests?: DataDigests,
+): KubeObject[] {
   const objects: (KubeObject | undefined)[] = [featureFlagsConfigMap(cluster), ingress(cluster)];
   for (const component of COMPONENTS) {
     objects.push(
       serviceAccount(cluster, component),
       configMap(cluster, component),
-      deployment(cluster, component, caps),
+      deployment(cluster, component, caps, digests),
       service(cluster, component),
       podDisruptionBudget(cluster, component),
       horizontalPodAutoscaler(cluster, component, caps),

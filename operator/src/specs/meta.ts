@@ -9,6 +9,8 @@ export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const DESIRED_HASH_ANNOTATION = 'chatcluster.io/desired-hash';
 /** Hash of the component's configuration ConfigMap: a config change changes the pod template. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'chatcluster.io/config-checksum';
+/** Checksum of the Secrets and other ConfigMaps the pods read: a rotated credential rolls the pods. */
+export const REFERENCED_DATA_CHECKSUM_ANNOTATION = 'chatcluster.io/referenced-data-checksum';
 
 export const PORTS: Record<ComponentName, number> = { auth: 8081, message: 8082, notification: 8083 };
 export const METRICS_PREFIX: Record<ComponentName, string> = {

@@ -14,6 +14,7 @@ import {
   type KubeObject,
 } from './meta.js';
 import { podTemplate } from './pod-template.js';
+import type { DataDigests } from './referenced-data.js';
 
 /** Replicas, unless an HPA owns the count (then leaving it out of the apply lets the HPA set it). */
 function fixedReplicas(cluster: ChatCluster, component: ComponentName): { replicas?: number } {
@@ -21,7 +22,12 @@ function fixedReplicas(cluster: ChatCluster, component: ComponentName): { replic
   return settings.autoscaling.enabled ? {} : { replicas: settings.replicas };
 }
 
-export function deployment(cluster: ChatCluster, component: ComponentName, caps: Capabilities): KubeObject {
+export function deployment(
+  cluster: ChatCluster,
+  component: ComponentName,
+  caps: Capabilities,
+  digests?: DataDigests,
+): KubeObject {
   const canary = usesCanary(cluster, caps);
   return {
     apiVersion: 'apps/v1',
@@ -36,7 +42,7 @@ export function deployment(cluster: ChatCluster, component: ComponentName, caps:
       progressDeadlineSeconds: 600,
       revisionHistoryLimit: 5,
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
-      template: podTemplate(cluster, component),
+      template: podTemplate(cluster, component, digests),
     },
   };
 }
