@@ -4,6 +4,7 @@
 import {
   createService,
   postgresCheck,
+  RedisRateLimiter,
   redisCheck,
   type CreateServiceOptions,
   type Logger,
@@ -16,7 +17,6 @@ import { Database } from './db/database.js';
 import { Migrator } from './db/migrator.js';
 import { authRoutes } from './http/routes.js';
 import { PasswordHasher } from './passwords.js';
-import { RedisRateLimiter } from './redis-rate-limiter.js';
 import { ChannelService } from './services/channel-service.js';
 import { SessionService } from './services/session-service.js';
 import { KeyStore } from './tokens/key-store.js';
@@ -99,15 +99,8 @@ export async function startAuth(options: StartAuthOptions = {}): Promise<AuthApp
       });
       onShutdown('change notifier', () => notifier.flush());
 
-      const limiterFallbacks = metrics.counter(
-        'rate_limiter_fallbacks_total',
-        'Rate-limit decisions made in process because Redis failed.',
-        [],
-      );
-      const limiter = new RedisRateLimiter(redis, {
-        prefix: 'chat:auth:ratelimit',
-        onRedisError: () => limiterFallbacks.inc(),
-      });
+      // Shared by every auth replica; per replica (and counted) while Redis cannot answer.
+      const limiter = new RedisRateLimiter(redis, { name: 'auth', prefix: 'chat:auth:ratelimit', metrics });
 
       const logins = metrics.counter('logins_total', 'Login attempts by outcome.', ['outcome']);
       const refreshes = metrics.counter('refreshes_total', 'Refresh-token uses by outcome.', ['outcome']);
@@ -132,17 +125,17 @@ export async function startAuth(options: StartAuthOptions = {}): Promise<AuthApp
             loginPerIp: {
               name: 'login-ip',
               limit: config.LOGIN_IP_LIMIT,
-              windowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
+              windowMs: config.LOGIN_IP_WINDOW_SECONDS * 1000,
             },
             loginPerAccount: {
               name: 'login-account',
               limit: config.LOGIN_ACCOUNT_LIMIT,
-              windowSeconds: config.LOGIN_ACCOUNT_WINDOW_SECONDS,
+              windowMs: config.LOGIN_ACCOUNT_WINDOW_SECONDS * 1000,
             },
             signupPerIp: {
               name: 'signup-ip',
               limit: config.SIGNUP_IP_LIMIT,
-              windowSeconds: config.SIGNUP_IP_WINDOW_SECONDS,
+              windowMs: config.SIGNUP_IP_WINDOW_SECONDS * 1000,
             },
           },
         },

@@ -22,3 +22,5 @@ export * from './resilience/breaker.js';
 export * from './resilience/retry.js';
 export * from './resilience/timeout.js';
 export * from './resilience/bulkhead.js';
+export * from './rate-limit/gcra.js';
+export * from './rate-limit/redis-limiter.js';

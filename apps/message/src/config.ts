@@ -26,6 +26,8 @@ export const messageConfigSchema = kitConfigSchema.extend({
   SEND_BURST: env.int(20, { min: 1 }),
   SEND_BURST_WINDOW_MS: env.durationMs(10_000),
   HTTP_RATE_PER_MIN: env.int(1000, { min: 1 }),
+  /** A rate-limit check Redis answers slower than this is decided by this instance alone. */
+  RATE_LIMIT_REDIS_TIMEOUT_MS: env.durationMs(100),
   WS_MAX_PAYLOAD_BYTES: env.byteSize('64kb'),
   WS_MAX_BUFFERED_BYTES: env.byteSize('1mb'),
   WS_HEARTBEAT_MS: env.durationMs(30_000),

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { JwksVerifier, MembershipClient } from '@chatcluster/auth-client';
-import { createService, mongoCheck, redisCheck, type Service } from '@chatcluster/kit';
+import { createService, mongoCheck, redisCheck, RedisRateLimiter, type Service } from '@chatcluster/kit';
 import { Access } from './access.js';
 import { Bus } from './bus/bus.js';
 import { createRedisGuard } from './bus/redis-guard.js';
@@ -127,12 +127,18 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       relay.start();
       const sends = new SendService(store, relay, m, storeGuard.breaker, config.MONGO_TIMEOUT_MS * 2);
       const minute = 60_000;
-      const sendLimiter = new RateLimiter([
-        { name: 'per-minute', capacity: config.SEND_RATE_PER_MIN, windowMs: minute },
-        { name: 'burst', capacity: config.SEND_BURST, windowMs: config.SEND_BURST_WINDOW_MS },
+      const limits = new RedisRateLimiter(bus.cmd, {
+        name: 'message',
+        prefix: 'chat:ratelimit:message',
+        timeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+        metrics,
+      });
+      const sendLimiter = new RateLimiter(limits, [
+        { name: 'send-minute', limit: config.SEND_RATE_PER_MIN, windowMs: minute },
+        { name: 'send-burst', limit: config.SEND_BURST, windowMs: config.SEND_BURST_WINDOW_MS },
       ]);
-      const httpLimiter = new RateLimiter([
-        { name: 'http', capacity: config.HTTP_RATE_PER_MIN, windowMs: minute },
+      const httpLimiter = new RateLimiter(limits, [
+        { name: 'http', limit: config.HTTP_RATE_PER_MIN, windowMs: minute },
       ]);
       const presence = new Presence(
         bus.cmd,

@@ -1,11 +1,10 @@
 // Sessions: sign-up, log-in, refresh-token rotation with reuse detection, log-out.
 import { randomUUID } from 'node:crypto';
-import { kitErrors } from '@chatcluster/kit';
+import { kitErrors, type RateLimitRule, type RedisRateLimiter } from '@chatcluster/kit';
 import type { Database, Sql } from '../db/database.js';
 import { uniqueViolation } from '../db/errors.js';
 import { authErrors } from '../errors.js';
 import type { PasswordHasher } from '../passwords.js';
-import type { RateLimitRule, RedisRateLimiter } from '../redis-rate-limiter.js';
 import {
   deleteExpiredRefreshTokens,
   findRefreshTokenForUpdate,
@@ -82,7 +81,7 @@ export class SessionService {
     input: { username: string; email: string; password: string; displayName?: string | undefined },
     clientIp: string,
   ): Promise<Session> {
-    const limit = await this.limiter.consume(this.options.limits.signupPerIp, clientIp);
+    const limit = await this.limiter.consume([this.options.limits.signupPerIp], clientIp);
     if (!limit.allowed)
       throw kitErrors.RATE_LIMITED('too many attempts; try again later', {
         retryAfterSeconds: limit.retryAfterSeconds,
@@ -122,7 +121,7 @@ export class SessionService {
       this.observer.login?.('failure');
       throw authErrors.AUTH_INVALID_CREDENTIALS('wrong username or password');
     }
-    await this.limiter.reset(this.options.limits.loginPerAccount, account);
+    await this.limiter.reset([this.options.limits.loginPerAccount], account);
     // Hashes made with weaker parameters than today's are upgraded while the password is at hand.
     const upgraded = this.passwords.needsRehash(user.passwordHash)
       ? await this.passwords.hash(input.password)
@@ -136,7 +135,7 @@ export class SessionService {
   }
 
   private async admitLogin(rule: RateLimitRule, key: string): Promise<void> {
-    const decision = await this.limiter.consume(rule, key);
+    const decision = await this.limiter.consume([rule], key);
     if (decision.allowed) return;
     this.observer.login?.('rate_limited');
     throw kitErrors.RATE_LIMITED('too many attempts; try again later', {

@@ -152,7 +152,7 @@ describe('auth: PostgreSQL and Redis going away mid-run', function () {
       expect(readiness.body.checks.redis?.ok).to.equal(false);
       expect(readiness.body.checks.postgres?.ok).to.equal(true);
       const metrics = await api.call<string>('GET', '/metrics');
-      expect(metrics.body).to.match(/^chat_auth_rate_limiter_fallbacks_total [1-9]/m);
+      expect(metrics.body).to.match(/^chat_auth_rate_limit_local_decisions_total\{limiter="auth"\} [1-9]/m);
       expect(metrics.body).to.match(/^chat_auth_readiness_check_ok\{check="redis"\} 0$/m);
       expect(metrics.body).to.match(
         /^chat_auth_change_notifications_failed_total\{what="membership cache write"\} [1-9]/m,

@@ -69,7 +69,7 @@ export function messageRoutes(deps: RouteDeps): Router {
       }
       throw kitErrors.UNAUTHENTICATED('invalid token');
     }
-    const wait = deps.httpLimiter.take(userOf(res));
+    const wait = await deps.httpLimiter.take(userOf(res));
     if (wait > 0) {
       deps.metrics.rateLimited.inc({ limit: 'http' });
       throw kitErrors.RATE_LIMITED('too many requests', { retryAfterSeconds: wait });
@@ -80,7 +80,7 @@ export function messageRoutes(deps: RouteDeps): Router {
   router.post('/api/v1/messages', async (req: Request, res: Response) => {
     const input = validate(sendBody, req.body);
     const userId = userOf(res);
-    const wait = deps.sendLimiter.take(userId);
+    const wait = await deps.sendLimiter.take(userId);
     if (wait > 0) {
       deps.metrics.rateLimited.inc({ limit: 'send' });
       throw kitErrors.RATE_LIMITED('too many messages; slow down', { retryAfterSeconds: wait });

@@ -289,7 +289,7 @@ export class Connection {
 
   async #send(channelId: string, clientMessageId: string, body: string): Promise<void> {
     const started = performance.now();
-    const wait = this.deps.sendLimiter.take(this.userId);
+    const wait = await this.deps.sendLimiter.take(this.userId);
     if (wait > 0) {
       this.deps.metrics.rateLimited.inc({ limit: 'send' });
       this.deps.metrics.wsSends.inc({ code: '429' });
