@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go-sourced components into the cache: etcd, the Kubernetes binaries (control plane,
 # node, kubectl), CoreDNS, the pause binary, Argo Rollouts (controller and kubectl plugin), the
-# Prometheus server (with the kubernetes service discovery Debian's build lacks), FerretDB, Helm,
+# Prometheus server (with the kubernetes service discovery Debian's build lacks), the Prometheus
+# Operator and its config reloader, FerretDB, Helm,
 # Toxiproxy. Each is rebuilt only when its pinned version or
 # wrapper module changes.
 source "$(dirname "$0")/lib.sh"
@@ -29,9 +30,11 @@ build_wrapper() {
     || { rm -rf "$out"; die "could not build $label"; }
   local i
   for i in "${!names[@]}"; do
-    # `go build -o DIR/` names a binary after its package path; `.` after the wrapper module's path.
+    # `go build -o DIR/` names a binary after its package path (without a major-version suffix such
+    # as /v6); `.` after the wrapper module's path.
     local built=${pkgs[$i]}
     [ "$built" = . ] && built=$dir
+    [[ $(basename "$built") =~ ^v[0-9]+$ ]] && built=$(dirname "$built")
     mv "$out/$(basename "$built")" "$BIN/${names[$i]}"
     mark_built "${names[$i]}" "$key"
   done
@@ -57,7 +60,7 @@ k8s_minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
 
 k8s=k8s.io/kubernetes/cmd
-want=("${@:-etcd kubernetes coredns pause argo-rollouts prometheus ferretdb helm toxiproxy}")
+want=("${@:-etcd kubernetes coredns pause argo-rollouts prometheus prometheus-operator ferretdb helm toxiproxy}")
 for tool in ${want[*]}; do
   case $tool in
     etcd) build_wrapper etcd "-s -w" etcd=. ;;
@@ -74,7 +77,14 @@ for tool in ${want[*]}; do
     prometheus)
       build_wrapper prometheus "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_SERVER_VERSION" \
         prometheus=github.com/prometheus/prometheus/cmd/prometheus ;;
+    prometheus-operator)
+      build_wrapper prometheus-operator "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_VERSION#v}" \
+        prometheus-operator=github.com/prometheus-operator/prometheus-operator/cmd/operator \
+        prometheus-config-reloader=github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader ;;
     ferretdb) build_wrapper ferretdb "-s -w" ferretdb=. ;;
+    centrifugo)
+      build_wrapper centrifugo "-s -w -X github.com/centrifugal/centrifugo/v6/internal/build.Version=${CENTRIFUGO_VERSION#v}" \
+        centrifugo=github.com/centrifugal/centrifugo/v6 ;;
     helm) install_module helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     toxiproxy)
       install_module toxiproxy-server github.com/Shopify/toxiproxy/v2/cmd/server "$TOXIPROXY_VERSION"
