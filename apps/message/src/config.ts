@@ -18,16 +18,20 @@ export const messageConfigSchema = kitConfigSchema.extend({
   /** The mongodb breakers' wait before a trial call: a trial a second finds MongoDB back within one. */
   MONGO_BREAKER_RESET_MS: env.durationMs(1_000),
   REDIS_TIMEOUT_MS: env.durationMs(1_000),
-  GAP_WAIT_MS: env.durationMs(250),
-  OUTBOX_SWEEP_MS: env.durationMs(5_000),
+  /**
+   * An allocated seq still free this long is sealed as a hole by the relay or a waiting reader: by
+   * then its sender's insert (at most MONGO_TIMEOUT_MS, started right after the allocation) cannot
+   * land. A sender whose insert fails seals its seqs itself at once.
+   */
+  HOLE_SEAL_AFTER_MS: env.durationMs(10_000),
+  /** How often the relay compares the seq counters with what was published (and sweeps change entries). */
+  OUTBOX_SWEEP_MS: env.durationMs(2_000),
   PURGE_AFTER_DAYS: env.int(30, { min: 0 }),
   PURGE_INTERVAL_MS: env.durationMs(3_600_000),
   SEND_RATE_PER_MIN: env.int(100, { min: 1 }),
   SEND_BURST: env.int(20, { min: 1 }),
   SEND_BURST_WINDOW_MS: env.durationMs(10_000),
   HTTP_RATE_PER_MIN: env.int(1000, { min: 1 }),
-  /** A rate-limit check Redis answers slower than this is decided by this instance alone. */
-  RATE_LIMIT_REDIS_TIMEOUT_MS: env.durationMs(100),
   WS_MAX_PAYLOAD_BYTES: env.byteSize('64kb'),
   WS_MAX_BUFFERED_BYTES: env.byteSize('1mb'),
   WS_HEARTBEAT_MS: env.durationMs(30_000),

@@ -14,8 +14,12 @@ interface Waiting {
 
 const maxBatch = 512;
 
+/** A send being stored, by channel and clientMessageId: its resends wait for it instead of storing again. */
+const inFlightKey = (item: NewMessage) => `${item.channelId}\u0000${item.clientMessageId}`;
+
 export class SendService {
   #waiting: Waiting[] = [];
+  readonly #inFlight = new Map<string, { item: NewMessage; result: Promise<CreateResult> }>();
   #busy = false;
   /** Answers the senders of the batch being stored with 503 now (the batch goes on). */
   #giveUpOnBatch: (() => void) | undefined;
@@ -57,10 +61,22 @@ export class SendService {
     // wait for the trial's verdict (seconds, on a slow store).
     const state = this.breaker?.state;
     if (state === 'open' || state === 'halfOpen') return Promise.resolve(this.#refusal());
-    return new Promise((resolve) => {
+    // A retry storm (clients resending what is still in flight, every second) adds no store work:
+    // a resend shares the answer of the send it repeats.
+    const key = inFlightKey(item);
+    const running = this.#inFlight.get(key);
+    if (running && running.item.senderId === item.senderId && running.item.body === item.body) {
+      return running.result.then((r) => (r.ok && !r.duplicate ? { ...r, duplicate: true } : r));
+    }
+    const result = new Promise<CreateResult>((resolve) => {
       this.#waiting.push({ item, resolve });
       if (!this.#busy) void this.#flush();
     });
+    this.#inFlight.set(key, { item, result });
+    void result.then(() => {
+      if (this.#inFlight.get(key)?.result === result) this.#inFlight.delete(key);
+    });
+    return result;
   }
 
   async #flush(): Promise<void> {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { JwksVerifier, MembershipClient } from '@chatcluster/auth-client';
-import { createService, mongoCheck, redisCheck, RedisRateLimiter, type Service } from '@chatcluster/kit';
+import { createService, mongoCheck, redisCheck, type Service } from '@chatcluster/kit';
 import { Access } from './access.js';
 import { Bus } from './bus/bus.js';
 import { createRedisGuard } from './bus/redis-guard.js';
@@ -107,7 +107,7 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         epochOf: (channelId) => seqs.epoch(channelId),
         bus,
         logger,
-        gapWaitMs: config.GAP_WAIT_MS,
+        sealAfterMs: config.HOLE_SEAL_AFTER_MS,
         redisTimeoutMs: config.REDIS_TIMEOUT_MS,
       });
       hubRef = hub;
@@ -118,27 +118,23 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       const relay = new OutboxRelay({
         store,
         bus,
+        seqs,
         logger,
         metrics: m,
         local: (event) => hub.receive(event),
+        localHole: (channelId, seq) => hub.receiveHole(channelId, seq),
         sweepIntervalMs: config.OUTBOX_SWEEP_MS,
-        windowLagMs: 2 * config.MONGO_TIMEOUT_MS + 5_000,
+        sealAfterMs: config.HOLE_SEAL_AFTER_MS,
       });
       relay.start();
       const sends = new SendService(store, relay, m, storeGuard.breaker, config.MONGO_TIMEOUT_MS * 2);
       const minute = 60_000;
-      const limits = new RedisRateLimiter(bus.cmd, {
-        name: 'message',
-        prefix: 'chat:ratelimit:message',
-        timeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
-        metrics,
-      });
-      const sendLimiter = new RateLimiter(limits, [
-        { name: 'send-minute', limit: config.SEND_RATE_PER_MIN, windowMs: minute },
-        { name: 'send-burst', limit: config.SEND_BURST, windowMs: config.SEND_BURST_WINDOW_MS },
+      const sendLimiter = new RateLimiter([
+        { name: 'per-minute', capacity: config.SEND_RATE_PER_MIN, windowMs: minute },
+        { name: 'burst', capacity: config.SEND_BURST, windowMs: config.SEND_BURST_WINDOW_MS },
       ]);
-      const httpLimiter = new RateLimiter(limits, [
-        { name: 'http', limit: config.HTTP_RATE_PER_MIN, windowMs: minute },
+      const httpLimiter = new RateLimiter([
+        { name: 'http', capacity: config.HTTP_RATE_PER_MIN, windowMs: minute },
       ]);
       const presence = new Presence(
         bus.cmd,

@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '@chatcluster/kit';
 import type { MessageEvent, MessageView } from '@chatcluster/message-sdk';
-import { CHANNEL_EVENTS, eventsChannel, eventsPrefix, NOTIFY_STREAM, recentKey } from './keys.js';
+import { CHANNEL_EVENTS, eventsChannel, eventsPrefix, historyKey, NOTIFY_STREAM } from './keys.js';
 import type { RedisGuard } from './redis-guard.js';
 
 export interface AuthChannelEvent {
@@ -24,6 +24,9 @@ interface HoleNotice {
 function isHoleNotice(value: unknown): value is HoleNotice {
   return (value as { type?: unknown } | null)?.type === HOLE_NOTICE;
 }
+
+/** The relay compares this many of a channel's newest history entries with its counter. */
+const minHistory = 100;
 
 export interface BusOptions {
   url: string;
@@ -124,21 +127,34 @@ export class Bus {
   }
 
   /**
-   * Publishes the events, appends each created message to chat:notify and keeps the recent-history
-   * cache; one MULTI (one round trip) for all, so a partial failure repeats all of it (consumers
-   * deduplicate by messageId/version).
+   * Publishes the events: per event one pipelined (MULTI-less) round of at most 3 commands: XADD to
+   * the channel's history stream (the recent-history cache, trimmed with MAXLEN ~, and the record
+   * the relay checks for what was published), PUBLISH, and for a new message XADD to chat:notify.
+   * The event is encoded once, for the stream and the PUBLISH alike. A partial failure repeats all
+   * of it (consumers deduplicate by channel, seq and version).
    */
   async publish(events: readonly MessageEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.options.guard.run('redis publish', async () => {
-      const multi = this.cmd.multi();
-      const cached = new Set<string>();
+      const pipeline = this.cmd.pipeline();
       for (const event of events) {
         const { channelId, seq } = event;
         const m = event.message;
-        multi.publish(eventsChannel(channelId), JSON.stringify(event));
+        const encoded = JSON.stringify(event);
+        pipeline.xadd(
+          historyKey(channelId),
+          'MAXLEN',
+          '~',
+          String(this.#historySize),
+          '*',
+          'seq',
+          String(seq),
+          'event',
+          encoded,
+        );
+        pipeline.publish(eventsChannel(channelId), encoded);
         if (event.type === 'message.created' && event.version === 1) {
-          multi.xadd(
+          pipeline.xadd(
             NOTIFY_STREAM,
             '*',
             'type',
@@ -157,20 +173,29 @@ export class Bus {
             m.createdAt,
           );
         }
-        if (this.options.recentSize > 0) {
-          const key = recentKey(channelId);
-          multi.zremrangebyscore(key, seq, seq).zadd(key, seq, JSON.stringify(m));
-          cached.add(key);
-        }
       }
-      for (const key of cached) multi.zremrangebyrank(key, 0, -this.options.recentSize - 1);
-      const results = await multi.exec();
+      const results = await pipeline.exec();
       const failed = results?.find(([err]) => err);
       if (failed) throw failed[0]!;
     });
   }
 
-  /** Tells every instance that `seq` is a sealed hole (best effort: readers seal it themselves otherwise). */
+  /** Entries kept in a channel's history stream (at least what the relay needs to look back). */
+  get #historySize(): number {
+    return Math.max(this.options.recentSize, minHistory);
+  }
+
+  /** The seqs among the newest `count` entries of the channel's history stream (what was published). */
+  async publishedSeqs(channelId: string, count: number): Promise<Set<number>> {
+    const entries = await this.options.guard.run('redis history seqs', () =>
+      this.cmd.xrevrange(historyKey(channelId), '+', '-', 'COUNT', count),
+    );
+    const seqs = new Set<number>();
+    for (const [, fields] of entries) seqs.add(Number(fields[1]));
+    return seqs;
+  }
+
+  /** Tells every instance that `seq` is a sealed hole. */
   async publishHole(channelId: string, seq: number): Promise<void> {
     const notice: HoleNotice = { type: HOLE_NOTICE, channelId, seq };
     await this.options.guard.run('redis publish hole', () =>
@@ -178,20 +203,28 @@ export class Bus {
     );
   }
 
-  /** Recent messages from the cache, ascending, for history while MongoDB is down. */
+  /** Recent messages from the history stream (latest version of each), ascending, for history while MongoDB is down. */
   async recent(
     channelId: string,
     query: { before?: number | undefined; after?: number | undefined; limit: number },
   ): Promise<MessageView[]> {
-    const min = query.after === undefined ? '-inf' : `(${query.after}`;
-    const max = query.before === undefined ? '+inf' : `(${query.before}`;
-    const raw = await this.options.guard.run('redis recent', () =>
-      query.after !== undefined && query.before === undefined
-        ? this.cmd.zrangebyscore(recentKey(channelId), min, max, 'LIMIT', 0, query.limit)
-        : this.cmd.zrevrangebyscore(recentKey(channelId), max, min, 'LIMIT', 0, query.limit),
+    const entries = await this.options.guard.run('redis recent', () =>
+      this.cmd.xrevrange(historyKey(channelId), '+', '-', 'COUNT', this.#historySize),
     );
-    const items = raw.map((r) => JSON.parse(r) as MessageView);
-    return items.sort((a, b) => a.seq - b.seq);
+    const latest = new Map<number, MessageEvent>();
+    for (const [, fields] of entries) {
+      const seq = Number(fields[1]);
+      if (query.after !== undefined && seq <= query.after) continue;
+      if (query.before !== undefined && seq >= query.before) continue;
+      const event = JSON.parse(fields[3]!) as MessageEvent;
+      const known = latest.get(seq);
+      if (!known || known.version < event.version) latest.set(seq, event);
+    }
+    const items = [...latest.values()].map((e) => e.message).sort((a, b) => a.seq - b.seq);
+    // Without `after` the page is the newest ones before the cursor; with it, the oldest after it.
+    return query.after !== undefined && query.before === undefined
+      ? items.slice(0, query.limit)
+      : items.slice(-query.limit);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
 export const eventsChannel = (channelId: string): string => `chat:events:${channelId}`;
 export const eventsPrefix = 'chat:events:';
 export const presenceKey = (userId: string): string => `chat:presence:${userId}`;
-export const recentKey = (channelId: string): string => `chat:recent:${channelId}`;
+/** Stream of the channel's published events (the recent-history cache, and what the relay checks). */
+export const historyKey = (channelId: string): string => `chat:history:${channelId}`;
 export const NOTIFY_STREAM = 'chat:notify';
 export const CHANNEL_EVENTS = 'chat:channel-events';
 /** Hash `{top, epoch, base}`: the channel's seq counter and epoch (store/seq-counter.ts). */
@@ -10,3 +11,9 @@ export const seqCounterKey = (channelId: string): string => `chat:seq:${channelI
 /** The seq a send was given, kept for its resends. */
 export const sentKey = (channelId: string, clientMessageId: string): string =>
   `chat:sent:${channelId}:${clientMessageId}`;
+/** Sorted set channelId → when a seq was last allocated in it: the channels the relay checks. */
+export const ACTIVE_CHANNELS = 'chat:seq:active';
+/** Hash channelId → the seq up to which the relay found every seq published or sealed. */
+export const RELAY_MARKS = 'chat:relay:marks';
+/** One relay pass at a time across instances. */
+export const RELAY_LOCK = 'chat:relay:lock';

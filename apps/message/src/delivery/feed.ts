@@ -12,7 +12,14 @@ import type { Subscriber } from './subscriber.js';
 export interface FeedDeps {
   store: MessageStore;
   logger: Logger;
-  gapWaitMs: number;
+  /**
+   * How long a missing seq may stay free before a reader seals it: past it, its sender's insert can
+   * no longer land. Until then readers only look it up (a sender's failed insert or the relay seals
+   * it sooner, and the announcement resolves it at once).
+   */
+  sealAfterMs: number;
+  /** How often a missing seq is looked up in the store meanwhile (500 ms when not given). */
+  lookupMs?: number;
   /** A gap older than this (judged by a later message's creation time) is settled: no wait, no seal. */
   settledMs: number;
   /** Dispatched seqs kept in memory so joining subscribers skip the store. */
@@ -39,7 +46,7 @@ export class ChannelFeed {
   readonly #resolvers = new Map<number, Promise<MessageDoc | null>>();
   /**
    * When seqs were first seen missing: every seq in (previous mark's upTo, upTo] since `at`. A run of
-   * missing seqs is waited for once, not GAP_WAIT each (after an outage, hundreds of seqs may be holes).
+   * missing seqs is waited for once, not each in turn (after an outage, hundreds of seqs may be holes).
    */
   readonly #missingSince: { upTo: number; at: number }[] = [];
   #gapScheduled = false;
@@ -111,7 +118,12 @@ export class ChannelFeed {
     return cursor;
   }
 
-  /** Waits GAP_WAIT for seq `seq`, then reads it or seals it; shared by everyone asking. */
+  /**
+   * Resolves seq `seq`: the message (or null for a hole) once it is published, announced sealed,
+   * or found in the store, looked up every `lookupMs` from when it was first missed; sealed here
+   * only `sealAfterMs` after that, when its sender's insert can no longer land (a run of seqs
+   * missed together is waited for once). Shared by everyone asking.
+   */
   resolveMissing(seq: number): Promise<MessageDoc | null> {
     if (this.head !== null && seq <= this.head) {
       // Already decided here: a hole, or a message to read (committed after the caller's read).
@@ -122,13 +134,20 @@ export class ChannelFeed {
     if (!resolver) {
       const since = this.#missingSince.find((mark) => mark.upTo >= seq)?.at ?? Date.now();
       resolver = (async () => {
-        await sleep(Math.max(0, since + this.deps.gapWaitMs - Date.now()));
-        const known = this.pending.get(seq) ?? this.ring.get(seq);
-        if (known !== undefined) return known ? await this.deps.store.bySeq(this.channelId, seq) : null;
-        const doc =
-          (await this.deps.store.bySeqId(this.channelId, seq)) ??
-          (await this.deps.store.seal(this.channelId, seq));
-        return doc.hole ? null : doc;
+        const lookupMs = this.deps.lookupMs ?? 500;
+        for (let attempt = 1; ; attempt++) {
+          await sleep(Math.max(0, since + Math.min(attempt * lookupMs, this.deps.sealAfterMs) - Date.now()));
+          // Dispatched meanwhile (its event or the hole's announcement arrived): nothing to do.
+          if (this.#closed || (this.head !== null && seq <= this.head)) return null;
+          const known = this.pending.get(seq);
+          if (known !== undefined) return known ? await this.deps.store.bySeq(this.channelId, seq) : null;
+          const doc = await this.deps.store.bySeqId(this.channelId, seq);
+          if (doc) return doc.hole ? null : doc;
+          if (Date.now() - since >= this.deps.sealAfterMs) {
+            const sealed = await this.deps.store.seal(this.channelId, seq);
+            return sealed.hole ? null : sealed;
+          }
+        }
       })();
       const settle = () => this.#resolvers.delete(seq);
       resolver.then(settle, settle);
@@ -150,6 +169,9 @@ export class ChannelFeed {
     // A change of a message already dispatched.
     const inRing = this.ring.get(seq);
     if (inRing) this.ring.set(seq, newer(inRing, event));
+    // A creation again (republished by the relay, or published by its sender after a reader found
+    // it in the store): every subscriber past it has it.
+    if (event.version <= 1) return;
     if ((this.#versions.get(seq) ?? 0) >= event.version) return;
     this.#rememberVersion(seq, event.version);
     for (const sub of this.subs) {

@@ -15,7 +15,8 @@ export interface HubOptions {
   epochOf?: (channelId: string) => Promise<ChannelEpoch>;
   bus: Bus;
   logger: Logger;
-  gapWaitMs: number;
+  /** See FeedDeps.sealAfterMs. */
+  sealAfterMs: number;
   redisTimeoutMs: number;
 }
 
@@ -31,7 +32,7 @@ export class Hub {
     this.#feedDeps = {
       store: options.store,
       logger: options.logger,
-      gapWaitMs: options.gapWaitMs,
+      sealAfterMs: options.sealAfterMs,
       settledMs: 60_000,
       ringSize: 1_000,
       bootstrapWindow: 500,

@@ -40,7 +40,7 @@ export interface MessageStoreOptions {
   onInsertConflict?: () => void;
 }
 
-/** The document a send becomes at `seq`: version 1, marked for the outbox relay. */
+/** The document a send becomes at `seq`: version 1. */
 export function newMessageDoc(item: NewMessage, seq: number, now: Date): MessageDoc {
   return {
     _id: messageIdOf(item.channelId, seq),
@@ -57,7 +57,6 @@ export function newMessageDoc(item: NewMessage, seq: number, now: Date): Message
     reactions: {},
     version: 1,
     lastEvent: 'message.created',
-    outboxAt: now,
   };
 }
 
@@ -195,7 +194,7 @@ export class MessageStore {
       const order = todo.filter((i) => inserting.has(i));
       const now = new Date();
       const docs = order.map((i) => newMessageDoc(items[i]!, grants.get(i)!.seq, now));
-      const failed = docs.length > 0 ? await this.#insertTracked(docs, now) : new Set<number>();
+      const failed = docs.length > 0 ? await this.#insertOrAbandon(docs) : new Set<number>();
       const repeats: { i: number; doc: MessageDoc }[] = [];
       for (let k = 0; k < docs.length; k++) {
         const i = order[k]!;
@@ -254,17 +253,23 @@ export class MessageStore {
     });
   }
 
-  /** Writes the outbox entry naming `docs`, then the documents; indexes of those that hit a unique index. */
-  async #insertTracked(docs: MessageDoc[], now: Date): Promise<Set<number>> {
-    const entry = await this.#addOutboxEntry(
-      docs.map((d) => d._id),
-      now,
-    );
-    const failed = await this.insertMany(docs);
-    const stored = docs.filter((_, k) => !failed.has(k));
-    this.#track(entry, stored);
+  /**
+   * Inserts `docs` (one write: no outbox document, the message log is the outbox); indexes of those
+   * that hit a unique index. When the insert fails, its seqs are sealed at once (best effort) and
+   * readers told: the senders get an error and retry with a new seq. An insert that still lands
+   * first keeps its seq (the unique `_id` decides) and the relay publishes it.
+   */
+  async #insertOrAbandon(docs: MessageDoc[]): Promise<Set<number>> {
+    let failed: Set<number>;
+    try {
+      failed = await this.insertMany(docs);
+    } catch (err) {
+      for (const doc of docs) void this.trySealFree(doc.channelId, doc.seq).catch(() => undefined);
+      throw err;
+    }
     const tops = new Map<string, number>();
-    for (const doc of stored) tops.set(doc.channelId, Math.max(tops.get(doc.channelId) ?? 0, doc.seq));
+    for (const [k, doc] of docs.entries())
+      if (!failed.has(k)) tops.set(doc.channelId, Math.max(tops.get(doc.channelId) ?? 0, doc.seq));
     for (const [channelId, top] of tops) this.#stored(channelId, top);
     return failed;
   }
@@ -622,8 +627,7 @@ export class MessageStore {
           { channelId, seq, deletedAt: null },
           {
             ...update,
-            // The marker carries the time of the latest change: the sweeper's window reads it.
-            $set: { ...set, updatedAt: now, lastEvent: event, outboxAt: now },
+            $set: { ...set, updatedAt: now, lastEvent: event },
             $inc: { version: 1 },
           },
           { new: true, lean: true },
@@ -677,7 +681,7 @@ export class MessageStore {
     });
   }
 
-  /** Names changes about to be stored (before they are): a crash after the write leaves it for the sweepers. */
+  /** Names a change about to be stored (before it is): a crash after the write leaves it for the sweepers. */
   async #addOutboxEntry(ids: string[], at: Date): Promise<string> {
     const _id = randomUUID();
     await this.guard.run('add outbox entry', () => this.#outbox.insertOne({ _id, at, ids }));

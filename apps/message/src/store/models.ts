@@ -22,8 +22,6 @@ export interface MessageDoc {
   version: number;
   /** The event type of the change that made `version`. */
   lastEvent: string;
-  /** Outbox marker: set (to the oldest unpublished change) until the relay published the latest version. */
-  outboxAt?: Date | null;
   /** A sealed hole: the seq was allocated but never used. */
   hole?: boolean;
 }
@@ -44,19 +42,17 @@ const messageSchema = new Schema<MessageDoc>(
     reactions: { type: Schema.Types.Mixed, default: {} },
     version: { type: Number, required: true },
     lastEvent: { type: String, required: true },
-    outboxAt: { type: Date },
     hole: { type: Boolean },
   },
   { versionKey: false, minimize: false, collection: 'messages', autoIndex: false },
 );
-messageSchema.index({ channelId: 1, seq: 1 }, { unique: true, name: 'channel_seq' });
+// One document and three index entries per message: `_id` (computed from channel and seq, so it is
+// also the (channel, seq) uniqueness), the idempotency key, and the change index replays read.
 messageSchema.index(
   { channelId: 1, clientMessageId: 1 },
   { unique: true, name: 'channel_client_message_id' },
 );
 messageSchema.index({ channelId: 1, updatedAt: 1 }, { name: 'channel_updated' });
-messageSchema.index({ outboxAt: 1 }, { name: 'outbox' });
-messageSchema.index({ deletedAt: 1 }, { name: 'deleted' });
 
 /** A channel's counter (`_id` is the channel id): `seq` is its last allocated message seq. */
 export interface CounterDoc {
@@ -84,12 +80,13 @@ const deletedChannelSchema = new Schema<DeletedChannelDoc>(
 );
 
 /**
- * An outbox entry: written just before the changes it names are stored, deleted once they are
- * published. The sweepers publish what an entry older than OUTBOX_SWEEP_MS still names.
+ * An outbox entry of a change (edit, delete, reaction; new messages have none: the message log is
+ * their outbox): written just before the change is stored, deleted once it is published. The
+ * relay republishes what an entry older than OUTBOX_SWEEP_MS still names.
  */
 export interface OutboxEntryDoc {
   _id: string;
-  /** When the changes were stamped (their `outboxAt`). */
+  /** When the change was made. */
   at: Date;
   /** Message `_id`s. */
   ids: string[];
@@ -122,6 +119,14 @@ export function createModels(connection: Connection): Models {
 /** Creates the indexes and collections (idempotent); run at start. */
 export async function ensureIndexes(models: Models): Promise<void> {
   await models.messages.createIndexes();
+  // Indexes of earlier versions that nothing queries any more: each cost a write per message.
+  for (const name of ['channel_seq', 'outbox', 'deleted']) {
+    await models.messages.collection.dropIndex(name).catch((err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      // IndexNotFound, NamespaceNotFound (FerretDB words some of them differently).
+      if (code !== 27 && code !== 26 && !/not found|does not exist/i.test(String(err))) throw err;
+    });
+  }
   await ensureLockIndex(models.messages.db.collection<LeaseDoc>(LOCKS_COLLECTION));
   // Created up front: FerretDB creates a collection's table on the first write, which then waits.
   for (const model of [models.outbox, models.counters]) {

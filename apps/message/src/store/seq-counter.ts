@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisGuard } from '../bus/redis-guard.js';
-import { seqCounterKey, sentKey } from '../bus/keys.js';
+import { ACTIVE_CHANNELS, seqCounterKey, sentKey } from '../bus/keys.js';
 
 /** What one send was given. */
 export interface SeqGrant {
@@ -33,8 +33,9 @@ export interface ChannelEpoch {
   base: number;
 }
 
-// KEYS[1] the counter; KEYS[2..] one send record per send.
-// ARGV[1] seed ('' = do not seed), ARGV[2] epoch for a seed, ARGV[3] record TTL (s), ARGV[3+i] '1' to renew send i.
+// KEYS[1] the counter; KEYS[2] the active channels; KEYS[3..] one send record per send.
+// ARGV[1] seed ('' = do not seed), ARGV[2] epoch for a seed, ARGV[3] record TTL (s), ARGV[4] now (ms),
+// ARGV[5] the channel id, ARGV[5+i] '1' to renew send i.
 // Returns nil when the counter is missing and no seed was given; otherwise {seq, fresh, ...} per send.
 const ALLOCATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -42,9 +43,10 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'top', ARGV[1], 'epoch', ARGV[2], 'base', ARGV[1])
 end
 local out = {}
-for i = 2, #KEYS do
+local took = false
+for i = 3, #KEYS do
   local held = false
-  if ARGV[2 + i] ~= '1' then held = redis.call('GET', KEYS[i]) end
+  if ARGV[3 + i] ~= '1' then held = redis.call('GET', KEYS[i]) end
   if held then
     out[#out + 1] = tonumber(held)
     out[#out + 1] = 0
@@ -53,8 +55,10 @@ for i = 2, #KEYS do
     redis.call('SET', KEYS[i], seq, 'EX', ARGV[3])
     out[#out + 1] = seq
     out[#out + 1] = 1
+    took = true
   end
 end
+if took then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5]) end
 return out
 `;
 
@@ -115,11 +119,17 @@ export class SeqCounter {
     sends: readonly SendRef[],
     seed: number | null,
   ): Promise<SeqGrant[] | null> {
-    const keys = [seqCounterKey(channelId), ...sends.map((s) => sentKey(channelId, s.clientMessageId))];
+    const keys = [
+      seqCounterKey(channelId),
+      ACTIVE_CHANNELS,
+      ...sends.map((s) => sentKey(channelId, s.clientMessageId)),
+    ];
     const args = [
       seed === null ? '' : String(seed),
       newEpoch(),
       String(this.sentTtlSeconds),
+      String(Date.now()),
+      channelId,
       ...sends.map((s) => (s.renew ? '1' : '0')),
     ];
     const out = await this.guard.run('allocate seqs', () =>
@@ -132,6 +142,12 @@ export class SeqCounter {
   /** `seq` is stored: the counter goes on after it (it never goes back). */
   async raise(channelId: string, seq: number): Promise<void> {
     await this.guard.run('raise seq counter', () => this.#redis.chatRaiseSeq(seqCounterKey(channelId), seq));
+  }
+
+  /** The channel's counter: the highest seq allocated, or null when there is none. */
+  async top(channelId: string): Promise<number | null> {
+    const top = await this.guard.run('read seq counter', () => this.#redis.hget(seqCounterKey(channelId), 'top'));
+    return top === null ? null : Number(top);
   }
 
   /** The channel's epoch, seeding its counter when missing (a new epoch then). */

@@ -86,7 +86,7 @@ describe('message: degradation when Redis or MongoDB is down', function () {
     const redis = new Redis(stack.redis.url);
     try {
       await eventually(
-        () => redis.zcard(`chat:recent:${channel}`),
+        () => redis.xlen(`chat:history:${channel}`),
         (n) => n === 3,
       );
     } finally {
