@@ -12,7 +12,7 @@ import {
 } from '@chatcluster/kit';
 import { Redis } from 'ioredis';
 import { ChangeNotifier } from './change-notifier.js';
-import { authConfigSchema, type AuthConfig } from './config.js';
+import { authServiceConfigSchema, keyEncryptionKeys, type AuthConfig } from './config.js';
 import { Database } from './db/database.js';
 import { Migrator } from './db/migrator.js';
 import { authRoutes } from './http/routes.js';
@@ -50,7 +50,7 @@ export async function startAuth(options: StartAuthOptions = {}): Promise<AuthApp
   const service = await createService({
     name: 'auth',
     metricsPrefix: 'chat_auth',
-    configSchema: authConfigSchema,
+    configSchema: authServiceConfigSchema,
     env: options.env,
     host: options.host,
     handleSignals: options.handleSignals,
@@ -74,7 +74,17 @@ export async function startAuth(options: StartAuthOptions = {}): Promise<AuthApp
 
       if (config.MIGRATE_ON_START) await new Migrator({ url: config.POSTGRES_URL, logger }).up();
 
+      const keyEncryption = keyEncryptionKeys(config);
+      if (!keyEncryption) {
+        logger.warn(
+          'KEY_ENCRYPTION_KEYS is not set: private signing keys are stored in plaintext (development only)',
+        );
+      }
+      if (!config.INTERNAL_API_TOKEN) {
+        logger.warn('INTERNAL_API_TOKEN is not set: the internal API refuses every request');
+      }
       const keys = new KeyStore(db, {
+        keyEncryption,
         accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
         reloadIntervalMs: config.SIGNING_KEY_RELOAD_MS,
         rotateAfterSeconds: config.SIGNING_KEY_ROTATE_AFTER_SECONDS,

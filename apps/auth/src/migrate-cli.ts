@@ -2,12 +2,17 @@
 /**
  * Schema migrations and key rotation by hand:
  *   POSTGRES_URL=… node dist/src/migrate-cli.js up | down [steps] | status | rotate-key [--activate-in SECONDS]
+ *   POSTGRES_URL=… KEY_ENCRYPTION_KEYS=… KEY_ENCRYPTION_KEY_ID=… node dist/src/migrate-cli.js rewrap-keys
+ * rewrap-keys seals plaintext private keys and rewraps every key under the active key-encryption
+ * key (docs/auth-service.md, "Rotating the key-encryption key").
  */
-import { exitOnConfigError, loadConfig } from '@chatcluster/kit';
-import { authConfigSchema } from './config.js';
+import { ConfigError, exitOnConfigError, loadConfig } from '@chatcluster/kit';
+import { authConfigSchema, keyEncryptionKeys } from './config.js';
 import { Database } from './db/database.js';
 import { Migrator } from './db/migrator.js';
-import { KeyStore } from './tokens/key-store.js';
+import { lockSigningKeys } from './repositories/signing-keys.js';
+import { KeyEncryptionError } from './tokens/key-encryption.js';
+import { KeyStore, sealStoredKeys } from './tokens/key-store.js';
 
 /** The service's own definitions of the variables the CLI reads, so both parse them alike. */
 const cliConfigSchema = authConfigSchema.pick({
@@ -16,9 +21,26 @@ const cliConfigSchema = authConfigSchema.pick({
   SIGNING_KEY_PREPUBLISH_SECONDS: true,
   JWT_CLOCK_SKEW_SECONDS: true,
   SIGNING_KEY_RELOAD_MS: true,
+  KEY_ENCRYPTION_KEYS: true,
+  KEY_ENCRYPTION_KEY_ID: true,
 });
 
-const usage = 'usage: migrate-cli up | down [steps] | status | rotate-key [--activate-in SECONDS]';
+const usage =
+  'usage: migrate-cli up | down [steps] | status | rotate-key [--activate-in SECONDS] | rewrap-keys';
+
+/** The key-encryption keys, required by rewrap-keys; for rotate-key, when set, the new key is sealed. */
+function keyEncryption(config: {
+  KEY_ENCRYPTION_KEYS?: string | undefined;
+  KEY_ENCRYPTION_KEY_ID?: string | undefined;
+}) {
+  try {
+    return keyEncryptionKeys(config);
+  } catch (err) {
+    if (err instanceof KeyEncryptionError)
+      throw new ConfigError(`config: KEY_ENCRYPTION_KEY_ID: ${err.message}`);
+    throw err;
+  }
+}
 
 const log = {
   info: (obj: object, msg: string) => console.log(JSON.stringify({ level: 'info', msg, ...obj })),
@@ -27,6 +49,7 @@ const log = {
 
 async function main(argv: string[]): Promise<number> {
   const config = await exitOnConfigError(() => loadConfig(cliConfigSchema));
+  const kek = await exitOnConfigError(() => keyEncryption(config));
   const url = config.POSTGRES_URL;
   const [command, arg, value] = argv;
   const migrator = new Migrator({ url, logger: log });
@@ -67,12 +90,31 @@ async function main(argv: string[]): Promise<number> {
           clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
           reloadIntervalMs: config.SIGNING_KEY_RELOAD_MS,
           rotateAfterSeconds: 0,
+          ...(kek ? { keyEncryption: kek } : {}),
         });
         const kid = await keys.rotate(activateIn);
         log.info(
           { kid, activateInSeconds: activateIn ?? config.SIGNING_KEY_PREPUBLISH_SECONDS },
           'signing key rotated',
         );
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+    case 'rewrap-keys': {
+      if (!kek) {
+        console.error('rewrap-keys: KEY_ENCRYPTION_KEYS is required');
+        return 2;
+      }
+      const db = new Database({ url, poolMax: 1 });
+      try {
+        // One transaction under the signing-keys lock: replicas rotating meanwhile wait for it.
+        const done = await db.write('signing_keys.rewrap', async (sql) => {
+          await lockSigningKeys(sql);
+          return sealStoredKeys(sql, kek, 'all');
+        });
+        log.info({ kekId: kek.activeId, ...done }, 'signing keys sealed under the active key-encryption key');
       } finally {
         await db.close();
       }

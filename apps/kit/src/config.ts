@@ -31,7 +31,8 @@ export function loadConfig<T>(schema: z.ZodType<T>, env: Env = process.env): T {
   throw new ConfigError(`config: ${[...new Set(problems)].join('; ')}`);
 }
 
-const secretName = /SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE|CREDENTIAL/i;
+// ENCRYPTION: key-encryption keys (KEY_ENCRYPTION_KEYS) are secrets whose name says neither.
+const secretName = /SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE|CREDENTIAL|ENCRYPTION/i;
 
 /** The offending value as it may appear in logs: secrets hidden, URL credentials masked, long values cut. */
 function shown(name: string, raw: string): string {

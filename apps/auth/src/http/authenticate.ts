@@ -35,14 +35,14 @@ function digest(s: string): Buffer {
 }
 
 /**
- * Guards the internal API with a shared bearer token when one is configured. Without one the
- * internal routes rely on the network policy that keeps them off the ingress.
+ * Guards the internal API with a shared bearer token. Fails closed: without a configured token
+ * every request is refused, so a missing Secret never opens member lists to whoever reaches the port.
  */
 export function requireInternalToken(token: string | undefined): RequestHandler {
   const expected = token ? digest(token) : null;
   return (req: Request, _res: Response, next: NextFunction) => {
     if (!expected) {
-      next();
+      next(kitErrors.UNAUTHENTICATED('the internal API is closed: INTERNAL_API_TOKEN is not configured'));
       return;
     }
     const presented = bearerToken(req.headers.authorization);

@@ -1,4 +1,5 @@
-// The signing keys in memory, reloaded from PostgreSQL, with prepublished rotation (docs/auth-service.md).
+// The signing keys in memory, reloaded from PostgreSQL, with prepublished rotation and private keys
+// sealed at rest (docs/auth-service.md).
 import { randomUUID } from 'node:crypto';
 import {
   createLocalJWKSet,
@@ -10,15 +11,27 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from 'jose';
-import type { Database } from '../db/database.js';
-import { currentKey, listPublishedKeys, lockSigningKeys, rotateKey } from '../repositories/signing-keys.js';
+import type { Database, Sql } from '../db/database.js';
+import {
+  currentKey,
+  keysToSeal,
+  listPublishedKeys,
+  lockSigningKeys,
+  rotateKey,
+  storeSealedKey,
+  type StoredPrivateKey,
+} from '../repositories/signing-keys.js';
+import type { KeyEncryptionKeys } from './key-encryption.js';
 
 export const SIGNING_ALG = 'EdDSA';
 
 interface LoadedKey {
   readonly kid: string;
   readonly alg: string;
-  readonly privateKey: CryptoKey;
+  /** null when this replica cannot open it (its key-encryption key is not configured here). */
+  readonly privateKey: CryptoKey | null;
+  /** Why `privateKey` is null. */
+  readonly openError?: string;
   readonly publicJwk: JWK;
   readonly activatesAt: number;
   readonly retiredAt: number | null;
@@ -44,18 +57,51 @@ export interface KeyStoreOptions {
   readonly prepublishSeconds?: number;
   /** Allowed clock difference between replicas and verifiers (default 60 s). */
   readonly clockSkewSeconds?: number;
+  /**
+   * Seals private keys at rest. Without it keys are stored in plaintext, which only development
+   * allows (the service refuses to start in production without KEY_ENCRYPTION_KEYS).
+   */
+  readonly keyEncryption?: KeyEncryptionKeys;
   readonly onError?: (err: unknown, what: string) => void;
   readonly onRotate?: (kid: string) => void;
 }
 
-async function newKey(): Promise<{ kid: string; alg: string; publicJwk: JWK; privateJwk: JWK }> {
+/** Which stored keys `sealStoredKeys` seals: plaintext ones, or also those wrapped by an older KEK. */
+export type SealScope = 'plaintext' | 'all';
+
+/**
+ * Seals every plaintext private key under the active key-encryption key and, with scope 'all',
+ * rewraps the data keys wrapped by any other configured KEK. Run inside the signing-keys lock.
+ */
+export async function sealStoredKeys(
+  sql: Sql,
+  kek: KeyEncryptionKeys,
+  scope: SealScope,
+): Promise<{ sealed: string[]; rewrapped: string[] }> {
+  const done = { sealed: [] as string[], rewrapped: [] as string[] };
+  for (const row of await keysToSeal(sql, kek.activeId)) {
+    if ('plain' in row.privateKey) {
+      await storeSealedKey(sql, row.kid, kek.seal(row.kid, row.privateKey.plain));
+      done.sealed.push(row.kid);
+    } else if (scope === 'all') {
+      await storeSealedKey(sql, row.kid, kek.rewrap(row.kid, row.privateKey.sealed));
+      done.rewrapped.push(row.kid);
+    }
+  }
+  return done;
+}
+
+async function newKey(
+  kek: KeyEncryptionKeys | undefined,
+): Promise<{ kid: string; alg: string; publicJwk: JWK; privateKey: StoredPrivateKey }> {
   const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
   const kid = randomUUID();
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG };
   return {
     kid,
     alg: SIGNING_ALG,
     publicJwk: { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' },
-    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG },
+    privateKey: kek ? { sealed: kek.seal(kid, privateJwk) } : { plain: privateJwk },
   };
 }
 
@@ -74,13 +120,20 @@ export class KeyStore {
     private readonly options: KeyStoreOptions,
   ) {}
 
-  /** Makes sure a key exists, loads the keys and starts the periodic reload. */
+  /**
+   * Seals plaintext keys (the data step of migration 4), makes sure a key exists, loads the keys
+   * and starts the periodic reload. Fails when the key that signs now cannot be opened: a replica
+   * without the key-encryption key must not serve.
+   */
   async start(): Promise<void> {
+    const kek = this.options.keyEncryption;
     await this.db.write('signing_keys.ensure', async (sql) => {
       await lockSigningKeys(sql);
-      if (!(await currentKey(sql))) await rotateKey(sql, await newKey(), 0, 0);
+      if (kek) await sealStoredKeys(sql, kek, 'plaintext');
+      if (!(await currentKey(sql))) await rotateKey(sql, await newKey(kek), 0, 0);
     });
     await this.reload();
+    this.signingKey();
     const interval = this.options.reloadIntervalMs ?? 30_000;
     this.timer = setInterval(() => {
       this.tick().catch((err: unknown) => this.options.onError?.(err, 'signing key reload'));
@@ -93,18 +146,32 @@ export class KeyStore {
     this.timer = null;
   }
 
-  /** Re-reads the published keys from PostgreSQL. */
+  /**
+   * Re-reads the published keys from PostgreSQL. A private key this replica cannot open (sealed
+   * under a KEK it does not have) is still published, but cannot sign; the error is reported.
+   */
   async reload(): Promise<void> {
     const rows = await this.db.read('signing_keys.list', listPublishedKeys);
     const keys = await Promise.all(
-      rows.map(async (r): Promise<LoadedKey> => ({
-        kid: r.kid,
-        alg: r.alg,
-        privateKey: (await importJWK(r.privateJwk, r.alg)) as CryptoKey,
-        publicJwk: r.publicJwk,
-        activatesAt: r.activatesAt.getTime(),
-        retiredAt: r.retiredAt?.getTime() ?? null,
-      })),
+      rows.map(async (r): Promise<LoadedKey> => {
+        let privateKey: CryptoKey | null = null;
+        let openError: string | undefined;
+        try {
+          privateKey = (await importJWK(this.privateJwk(r.kid, r.privateKey), r.alg)) as CryptoKey;
+        } catch (err) {
+          openError = err instanceof Error ? err.message : String(err);
+          this.options.onError?.(err, `opening signing key ${r.kid}`);
+        }
+        return {
+          kid: r.kid,
+          alg: r.alg,
+          privateKey,
+          ...(openError === undefined ? {} : { openError }),
+          publicJwk: r.publicJwk,
+          activatesAt: r.activatesAt.getTime(),
+          retiredAt: r.retiredAt?.getTime() ?? null,
+        };
+      }),
     );
     const jwks: JSONWebKeySet = { keys: keys.map((k) => k.publicJwk) };
     this.snapshot = { keys, jwks, getKey: createLocalJWKSet(jwks), loadedAt: Date.now() };
@@ -115,7 +182,7 @@ export class KeyStore {
    * period). The current key signs until then and stays published for one token lifetime more.
    */
   async rotate(activateInSeconds = this.options.prepublishSeconds ?? 600): Promise<string> {
-    const key = await newKey();
+    const key = await newKey(this.options.keyEncryption);
     await this.db.write('signing_keys.rotate', async (sql) => {
       await lockSigningKeys(sql);
       // With no key yet there is nothing to prepublish against: the first key signs at once.
@@ -140,6 +207,7 @@ export class KeyStore {
       snapshot.keys.filter((k) => k.activatesAt <= now).sort((a, b) => b.activatesAt - a.activatesAt)[0] ??
       snapshot.keys[0];
     if (!key) throw new Error('no signing key loaded');
+    if (!key.privateKey) throw new Error(`cannot sign: ${key.openError ?? `key ${key.kid} not opened`}`);
     return { kid: key.kid, alg: key.alg, privateKey: key.privateKey };
   }
 
@@ -170,13 +238,24 @@ export class KeyStore {
         await lockSigningKeys(sql);
         const latest = await currentKey(sql); // another replica may have rotated meanwhile
         if (latest && latest.ageSeconds < rotateAfter) return null;
-        const key = await newKey();
+        const key = await newKey(this.options.keyEncryption);
         await rotateKey(sql, key, this.options.prepublishSeconds ?? 600, this.keepPublishedSeconds());
         return key.kid;
       });
       if (rotated) this.options.onRotate?.(rotated);
     }
     await this.reload();
+  }
+
+  private privateJwk(kid: string, stored: StoredPrivateKey): JWK {
+    if ('plain' in stored) return stored.plain;
+    const kek = this.options.keyEncryption;
+    if (!kek) {
+      throw new Error(
+        `signing key ${kid} is sealed under key-encryption key ${stored.sealed.kekId}, and KEY_ENCRYPTION_KEYS is not set`,
+      );
+    }
+    return kek.open(kid, stored.sealed);
   }
 
   private requireSnapshot(): Snapshot {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { Api, eventually, uniqueName, type ErrorBody, type SessionBody } from './client.js';
-import { bootAuth, type TestAuth } from './support.js';
+import { INTERNAL_TOKEN, bootAuth, type TestAuth } from './support.js';
 
 describe('auth: channels and memberships', function () {
   let auth: TestAuth;
@@ -46,6 +46,7 @@ describe('auth: channels and memberships', function () {
     // and the internal lookup says "not a member"
     const lookup = await api.get<{ member: boolean }>(
       `/internal/v1/channels/${id}/members/${outsider.user.id}`,
+      INTERNAL_TOKEN,
     );
     expect(lookup.body.member).to.equal(false);
   });
@@ -149,15 +150,18 @@ describe('auth: channels and memberships', function () {
     expect(cached).to.include({ member: false, channel: 'deleted' });
     const lookup = await api.get<{ member: boolean; channel: string }>(
       `/internal/v1/channels/${id}/members/${member.user.id}`,
+      INTERNAL_TOKEN,
     );
     expect(lookup.body).to.include({ member: false, channel: 'deleted' });
     const internalList = await api.get<{ channel: string; members: unknown[] }>(
       `/internal/v1/channels/${id}/members`,
+      INTERNAL_TOKEN,
     );
     expect(internalList.body).to.deep.include({ channel: 'deleted', members: [] });
     // consumers that missed the event catch up here
     const deleted = await api.get<{ channels: { channelId: string }[] }>(
       '/internal/v1/channels/deleted?afterSeq=0',
+      INTERNAL_TOKEN,
     );
     expect(deleted.body.channels.map((c) => c.channelId)).to.include(id);
   });

@@ -5,8 +5,8 @@ import {
   writeMembershipCache,
 } from '@chatcluster/auth-client';
 import { expect } from 'chai';
-import { Api, uniqueName, type SessionBody } from './client.js';
-import { bootAuth, type TestAuth } from './support.js';
+import { Api, uniqueName, type ErrorBody, type SessionBody } from './client.js';
+import { INTERNAL_TOKEN, bootAuth, type TestAuth } from './support.js';
 
 describe('auth: sign-up to channel join to token refresh, end to end', function () {
   let auth: TestAuth;
@@ -117,7 +117,12 @@ describe('auth: sign-up to channel join to token refresh, end to end', function 
     const dave = await api.signup(uniqueName('dave'));
     const ch = await api.post<{ id: string }>('/api/v1/channels', { name: 'ops' }, owner.accessToken);
     const key = `chat:membership:${ch.body.id}:${dave.user.id}`;
-    const client = new MembershipClient({ authUrl: auth.url, redis: auth.redis, timeoutMs: 2000 });
+    const client = new MembershipClient({
+      authUrl: auth.url,
+      redis: auth.redis,
+      timeoutMs: 2000,
+      internalToken: INTERNAL_TOKEN,
+    });
 
     const before = await client.lookup(ch.body.id, dave.user.id);
     expect(before).to.include({ member: false, channel: 'active', visibility: 'public' });
@@ -134,6 +139,7 @@ describe('auth: sign-up to channel join to token refresh, end to end', function 
 
     const direct = await api.get<{ member: boolean; channel: string }>(
       `/internal/v1/channels/${ch.body.id}/members/${owner.user.id}`,
+      INTERNAL_TOKEN,
     );
     expect(direct.body).to.include({ member: true, channel: 'active' });
 
@@ -142,22 +148,43 @@ describe('auth: sign-up to channel join to token refresh, end to end', function 
     expect(list[0]!.email).to.equal(owner.user.email);
   });
 
-  it('requires the service token on the internal API when one is configured', async () => {
-    const token = 'internal-token-for-tests-0123456789';
-    const guarded = await auth.replica({ INTERNAL_API_TOKEN: token });
+  it('requires the service token on the internal API', async () => {
+    const owner = await api.signup(uniqueName('svc'));
+    const ch = await api.post<{ id: string }>('/api/v1/channels', { name: 'svc' }, owner.accessToken);
+    const path = `/internal/v1/channels/${ch.body.id}/members/${owner.user.id}`;
+    const missing = await api.get<ErrorBody>(path);
+    expect(missing.status).to.equal(401);
+    expect(missing.body.error.code).to.equal('UNAUTHENTICATED');
+    expect((await api.get(path, 'wrong-token-wrong-token')).status).to.equal(401);
+    expect((await api.get(path, INTERNAL_TOKEN)).status).to.equal(200);
+    const client = new MembershipClient({ authUrl: auth.url, redis: null, internalToken: INTERNAL_TOKEN });
+    expect((await client.lookup(ch.body.id, owner.user.id)).role).to.equal('owner');
+    client.close();
+  });
+
+  it('fails closed: without a configured token the internal API refuses every request', async () => {
+    const unguarded = await auth.replica({ INTERNAL_API_TOKEN: '' });
     try {
-      const owner = await api.signup(uniqueName('svc'));
-      const ch = await api.post<{ id: string }>('/api/v1/channels', { name: 'svc' }, owner.accessToken);
-      const path = `/internal/v1/channels/${ch.body.id}/members/${owner.user.id}`;
-      const internalApi = new Api(guarded.url);
-      expect((await internalApi.get(path)).status).to.equal(401);
-      expect((await internalApi.get(path, 'wrong-token-wrong-token')).status).to.equal(401);
-      expect((await internalApi.get(path, token)).status).to.equal(200);
-      const client = new MembershipClient({ authUrl: guarded.url, redis: null, internalToken: token });
-      expect((await client.lookup(ch.body.id, owner.user.id)).role).to.equal('owner');
-      client.close();
+      const owner = await api.signup(uniqueName('open'));
+      const ch = await api.post<{ id: string }>('/api/v1/channels', { name: 'open' }, owner.accessToken);
+      const internalApi = new Api(unguarded.url);
+      for (const path of [
+        `/internal/v1/channels/${ch.body.id}/members/${owner.user.id}`,
+        `/internal/v1/channels/${ch.body.id}/members`,
+        '/internal/v1/channels/deleted?afterSeq=0',
+      ]) {
+        for (const token of [undefined, INTERNAL_TOKEN]) {
+          const refused = await internalApi.get<ErrorBody>(path, token);
+          expect(refused.status, `${path} with ${token ? 'a' : 'no'} token`).to.equal(401);
+          expect(refused.body.error.message).to.match(/INTERNAL_API_TOKEN is not configured/);
+        }
+      }
+      // The public API of the same replica still serves.
+      expect((await internalApi.get(`/api/v1/channels/${ch.body.id}`, owner.accessToken)).status).to.equal(
+        200,
+      );
     } finally {
-      await guarded.stop();
+      await unguarded.stop();
     }
   });
 

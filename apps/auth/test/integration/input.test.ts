@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Api, uniqueName, type ErrorBody, type SessionBody } from './client.js';
-import { bootAuth, type TestAuth } from './support.js';
+import { INTERNAL_TOKEN, bootAuth, type TestAuth } from './support.js';
 
 const INJECTIONS = [
   "' OR '1'='1",
@@ -68,7 +68,10 @@ describe('auth: hostile and oversize input', function () {
     for (const evil of INJECTIONS) {
       const path = encodeURIComponent(evil);
       expectStructured(await api.get(`/api/v1/channels/${path}`, user.accessToken), 400);
-      expectStructured(await api.get(`/internal/v1/channels/${path}/members/${user.user.id}`), 400);
+      expectStructured(
+        await api.get(`/internal/v1/channels/${path}/members/${user.user.id}`, INTERNAL_TOKEN),
+        400,
+      );
       expectStructured(await api.get(`/api/v1/channels?cursor=${path}`, user.accessToken), 400);
       expectStructured(await api.get(`/api/v1/channels?limit=${path}`, user.accessToken), 400);
     }

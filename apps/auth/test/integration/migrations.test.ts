@@ -40,7 +40,7 @@ describe('auth: migrations', function () {
 
   it('apply up, down and up again on a database with data', async () => {
     const m = new Migrator({ url });
-    expect(await m.up()).to.deep.equal([1, 2, 3]);
+    expect(await m.up()).to.deep.equal([1, 2, 3, 4]);
     expect(await m.up()).to.deep.equal([]); // idempotent
 
     const [user] = await sql<{ id: string }>(
@@ -62,17 +62,17 @@ describe('auth: migrations', function () {
       [user!.id],
     );
 
-    // reverting the newest migration keeps the data of the older ones
-    expect(await m.down()).to.deep.equal([3]);
+    // reverting the newest migrations keeps the data of the older ones
+    expect(await m.down(2)).to.deep.equal([4, 3]);
     expect((await sql(url, 'SELECT 1 FROM memberships')).length).to.equal(1);
-    expect(await m.up()).to.deep.equal([3]);
+    expect(await m.up()).to.deep.equal([3, 4]);
     const idx = await sql(url, `SELECT 1 FROM pg_indexes WHERE indexname = 'memberships_user_active_idx'`);
     expect(idx).to.have.length(1);
 
     // all the way down with data in every table, then up again
-    expect(await m.down(3)).to.deep.equal([3, 2, 1]);
+    expect(await m.down(4)).to.deep.equal([4, 3, 2, 1]);
     expect(await tables(url)).to.deep.equal(['auth_schema_migrations']);
-    expect(await m.up()).to.deep.equal([1, 2, 3]);
+    expect(await m.up()).to.deep.equal([1, 2, 3, 4]);
     expect(await tables(url)).to.include.members([
       'users',
       'channels',
@@ -87,7 +87,7 @@ describe('auth: migrations', function () {
   it('let replicas that start together apply each migration exactly once (advisory lock)', async () => {
     const url2 = await (await sharedPostgres()).newDatabase('migrations_race');
     const results = await Promise.all([1, 2, 3].map(() => new Migrator({ url: url2 }).up()));
-    expect(results.flat().sort()).to.deep.equal([1, 2, 3]);
+    expect(results.flat().sort()).to.deep.equal([1, 2, 3, 4]);
     const rows = await sql<{ n: string }>(url2, 'SELECT count(*) AS n FROM auth_schema_migrations');
     expect(Number(rows[0]!.n)).to.equal(migrations.length);
   });

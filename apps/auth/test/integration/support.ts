@@ -2,6 +2,7 @@
 // of each is shared by every test file of the run (started on first use, stopped after the last
 // test); each boot gets a fresh database and its own Redis database number, so files do not see
 // each other's data. Suites that restart a server start their own (see resilience.test.ts).
+import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@chatcluster/harness';
 import { Redis } from 'ioredis';
@@ -11,6 +12,10 @@ import { startAuth, type AuthApp } from '../../src/app.js';
 
 export const ISSUER = 'https://auth.chatcluster.test';
 export const AUDIENCE = 'chatcluster-test';
+/** The internal API token every boot has, unless a test unsets it (`INTERNAL_API_TOKEN: ''`). */
+export const INTERNAL_TOKEN = 'auth-test-internal-token-0123456789';
+/** The key-encryption key every boot seals its signing keys with (random per run). */
+export const TEST_KEK = `test-kek:${randomBytes(32).toString('base64')}`;
 
 interface Shared {
   postgres: PostgresServer;
@@ -121,6 +126,8 @@ async function boot(
     REDIS_URL: redisUrl,
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
+    INTERNAL_API_TOKEN: INTERNAL_TOKEN,
+    KEY_ENCRYPTION_KEYS: TEST_KEK,
     ...extraEnv,
   };
   const app = await startAuth({ env, host: '127.0.0.1', handleSignals: false });

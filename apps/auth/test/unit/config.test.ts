@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '@chatcluster/kit';
 import { expect } from 'chai';
-import { authConfigSchema } from '../../src/config.js';
+import { randomBytes } from 'node:crypto';
+import { authConfigSchema, authServiceConfigSchema, keyEncryptionKeys } from '../../src/config.js';
 
 const required = {
   POSTGRES_URL: 'postgres://auth@db:5432/auth',
@@ -46,5 +47,75 @@ describe('auth configuration', () => {
     expect(load).to.throw(ConfigError, /JWT_AUDIENCE: required/);
     expect(load).to.throw(ConfigError, /INTERNAL_API_TOKEN: expected at least 16 characters, got <redacted>/);
     expect(load).to.not.throw(/short-secret/);
+  });
+
+  describe('production mode fails closed', () => {
+    const kek = `k1:${randomBytes(32).toString('base64')}`;
+    const secrets = { INTERNAL_API_TOKEN: 'a-token-of-sixteen-or-more', KEY_ENCRYPTION_KEYS: kek };
+
+    it('refuses NODE_ENV=production without the internal API token or the key-encryption keys', () => {
+      const production = { ...required, NODE_ENV: 'production' };
+      expect(() => loadConfig(authServiceConfigSchema, production)).to.throw(
+        ConfigError,
+        /INTERNAL_API_TOKEN: required when NODE_ENV=production; KEY_ENCRYPTION_KEYS: required when NODE_ENV=production/,
+      );
+      expect(() => loadConfig(authServiceConfigSchema, { ...production, KEY_ENCRYPTION_KEYS: kek })).to.throw(
+        ConfigError,
+        /^config: INTERNAL_API_TOKEN: required when NODE_ENV=production$/,
+      );
+      expect(() =>
+        loadConfig(authServiceConfigSchema, {
+          ...production,
+          INTERNAL_API_TOKEN: secrets.INTERNAL_API_TOKEN,
+        }),
+      ).to.throw(ConfigError, /^config: KEY_ENCRYPTION_KEYS: required when NODE_ENV=production$/);
+      expect(loadConfig(authServiceConfigSchema, { ...production, ...secrets }).NODE_ENV).to.equal(
+        'production',
+      );
+    });
+
+    it('lets development run without them', () => {
+      const config = loadConfig(authServiceConfigSchema, required);
+      expect(config.NODE_ENV).to.equal('development');
+      expect(keyEncryptionKeys(config)).to.equal(undefined);
+    });
+  });
+
+  describe('key-encryption keys', () => {
+    const k1 = randomBytes(32).toString('base64');
+    const k2 = randomBytes(32).toString('base64');
+
+    it('reads an id:base64 list; the only key, or KEY_ENCRYPTION_KEY_ID, is the active one', () => {
+      const one = loadConfig(authServiceConfigSchema, { ...required, KEY_ENCRYPTION_KEYS: `k1:${k1}` });
+      expect(keyEncryptionKeys(one)?.activeId).to.equal('k1');
+      const two = loadConfig(authServiceConfigSchema, {
+        ...required,
+        KEY_ENCRYPTION_KEYS: `k1:${k1}, k2:${k2}`,
+        KEY_ENCRYPTION_KEY_ID: 'k2',
+      });
+      expect(keyEncryptionKeys(two)?.activeId).to.equal('k2');
+      expect(keyEncryptionKeys(two)?.ids).to.deep.equal(['k1', 'k2']);
+    });
+
+    it('refuses bad keys and an active id that is not listed, without printing a key', () => {
+      const load = (vars: Record<string, string>) => () =>
+        loadConfig(authServiceConfigSchema, { ...required, ...vars });
+      const short = randomBytes(16).toString('base64');
+      expect(load({ KEY_ENCRYPTION_KEYS: `k1:${short}` })).to.throw(
+        ConfigError,
+        /KEY_ENCRYPTION_KEYS: key k1: expected 32 bytes, got <redacted>/,
+      );
+      expect(load({ KEY_ENCRYPTION_KEYS: `k1:${short}` })).to.not.throw(short);
+      expect(load({ KEY_ENCRYPTION_KEYS: k1 })).to.throw(ConfigError, /expected id:base64 entries/);
+      expect(load({ KEY_ENCRYPTION_KEYS: `k1:${k1},k2:${k2}` })).to.throw(
+        ConfigError,
+        /KEY_ENCRYPTION_KEY_ID must name the active one/,
+      );
+      expect(load({ KEY_ENCRYPTION_KEYS: `k1:${k1}`, KEY_ENCRYPTION_KEY_ID: 'k9' })).to.throw(
+        ConfigError,
+        /the active key k9 is not listed/,
+      );
+      expect(load({ KEY_ENCRYPTION_KEY_ID: 'k1' })).to.throw(ConfigError, /set without KEY_ENCRYPTION_KEYS/);
+    });
   });
 });
