@@ -5,6 +5,7 @@ import { env, kitConfigSchema } from '@chatcluster/kit';
 import { z } from 'zod';
 import type { ProviderName } from './events.js';
 import type { FcmOptions } from './providers/fcm.js';
+import { parseServiceAccountKey } from './providers/google-oauth.js';
 import type { SendGridOptions } from './providers/sendgrid.js';
 
 /** Comma-separated delays such as `1000,5000,15000` (each accepts the duration units of env.durationMs). */
@@ -41,7 +42,12 @@ export const notificationConfigSchema = kitConfigSchema
     // ---- providers: each is off while none of its variables is set (see providerSettings) ----
     FCM_BASE_URL: httpUrl().optional(),
     FCM_PROJECT_ID: env.string().optional(),
+    /** A fixed OAuth token (never refreshed: it dies within the hour); FCM_SERVICE_ACCOUNT_CREDENTIALS in production. */
     FCM_ACCESS_TOKEN: env.string().optional(),
+    /** A Google service-account key file (JSON): tokens are fetched with it and refreshed before they expire. */
+    FCM_SERVICE_ACCOUNT_CREDENTIALS: env.string().optional(),
+    /** The OAuth token endpoint; the key's token_uri by default. */
+    FCM_TOKEN_URL: httpUrl().optional(),
     SENDGRID_BASE_URL: httpUrl().optional(),
     SENDGRID_API_KEY: env.string().optional(),
     SENDGRID_FROM_EMAIL: env.string().optional(),
@@ -130,8 +136,32 @@ export const notificationConfigSchema = kitConfigSchema
       for (const { credentials, settings } of Object.values(providerVariables)) {
         const set = [...credentials, ...settings].filter((name) => config[name] !== undefined);
         if (set.length === 0) continue;
-        for (const name of credentials.filter((c) => config[c] === undefined)) {
+        // A service-account key stands in for a fixed FCM token.
+        const missing = credentials.filter(
+          (c) =>
+            config[c] === undefined &&
+            !(c === 'FCM_ACCESS_TOKEN' && config.FCM_SERVICE_ACCOUNT_CREDENTIALS !== undefined),
+        );
+        for (const name of missing) {
           ctx.addIssue({ code: 'custom', path: [name], message: `required when ${set.join(', ')} is set` });
+        }
+      }
+      if (config.FCM_ACCESS_TOKEN !== undefined && config.FCM_SERVICE_ACCOUNT_CREDENTIALS !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['FCM_SERVICE_ACCOUNT_CREDENTIALS'],
+          message: 'set either FCM_ACCESS_TOKEN or FCM_SERVICE_ACCOUNT_CREDENTIALS, not both',
+        });
+      }
+      if (config.FCM_SERVICE_ACCOUNT_CREDENTIALS !== undefined) {
+        try {
+          parseServiceAccountKey(config.FCM_SERVICE_ACCOUNT_CREDENTIALS);
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['FCM_SERVICE_ACCOUNT_CREDENTIALS'],
+            message: (err as Error).message,
+          });
         }
       }
     },
@@ -143,7 +173,10 @@ export type NotificationConfig = z.output<typeof notificationConfigSchema>;
 
 /** The credentials that switch a provider on, and its other settings (which then take defaults). */
 const providerVariables = {
-  fcm: { credentials: ['FCM_PROJECT_ID', 'FCM_ACCESS_TOKEN'], settings: ['FCM_BASE_URL'] },
+  fcm: {
+    credentials: ['FCM_PROJECT_ID', 'FCM_ACCESS_TOKEN'],
+    settings: ['FCM_BASE_URL', 'FCM_SERVICE_ACCOUNT_CREDENTIALS', 'FCM_TOKEN_URL'],
+  },
   sendgrid: {
     credentials: ['SENDGRID_API_KEY'],
     settings: ['SENDGRID_BASE_URL', 'SENDGRID_FROM_EMAIL', 'SENDGRID_FROM_NAME'],
@@ -173,14 +206,27 @@ const disabled = (provider: ProviderName) => ({
  */
 export function providerSettings(config: NotificationConfig): ProviderSettings {
   const { FCM_PROJECT_ID: projectId, FCM_ACCESS_TOKEN: accessToken, SENDGRID_API_KEY: apiKey } = config;
+  const keyText = config.FCM_SERVICE_ACCOUNT_CREDENTIALS;
+  const baseUrl = config.FCM_BASE_URL ?? 'https://fcm.googleapis.com';
   return {
     fcm:
-      projectId !== undefined && accessToken !== undefined
-        ? {
-            enabled: true,
-            options: { baseUrl: config.FCM_BASE_URL ?? 'https://fcm.googleapis.com', projectId, accessToken },
-          }
-        : disabled('fcm'),
+      projectId === undefined
+        ? disabled('fcm')
+        : keyText !== undefined
+          ? {
+              enabled: true,
+              options: {
+                baseUrl,
+                projectId,
+                serviceAccount: {
+                  key: parseServiceAccountKey(keyText),
+                  ...(config.FCM_TOKEN_URL ? { tokenUrl: config.FCM_TOKEN_URL } : {}),
+                },
+              },
+            }
+          : accessToken !== undefined
+            ? { enabled: true, options: { baseUrl, projectId, accessToken } }
+            : disabled('fcm'),
     sendgrid:
       apiKey !== undefined
         ? {

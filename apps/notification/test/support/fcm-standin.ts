@@ -44,7 +44,8 @@ export class FcmStandIn extends StandInServer {
 
   constructor(
     readonly projectId: string,
-    readonly accessToken: string,
+    /** The one token accepted, or the OAuth server whose live tokens are. */
+    readonly accessToken: string | { accepts(token: string): boolean },
   ) {
     super();
   }
@@ -75,7 +76,10 @@ export class FcmStandIn extends StandInServer {
 
   protected check(req: IncomingMessage, body: unknown): Answer | null {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.headers.authorization !== `Bearer ${this.accessToken}`) {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const valid =
+      typeof this.accessToken === 'string' ? bearer === this.accessToken : this.accessToken.accepts(bearer);
+    if (!valid) {
       return this.error(401, 'Request had invalid authentication credentials.');
     }
     if (path !== `/v1/projects/${this.projectId}/messages:send`) {

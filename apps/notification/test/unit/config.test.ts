@@ -117,6 +117,37 @@ describe('notification configuration', () => {
       );
     });
 
+    it('takes a service-account key instead of a fixed token, refusing both, or a key that is not one', () => {
+      const key = {
+        client_email: 'n@p.iam.gserviceaccount.com',
+        private_key: 'PEM',
+        token_uri: 'https://t/token',
+      };
+      const config = loadConfig(notificationConfigSchema, {
+        ...required,
+        FCM_PROJECT_ID: 'p',
+        FCM_SERVICE_ACCOUNT_CREDENTIALS: JSON.stringify(key),
+      });
+      expect(providerSettings(config).fcm).to.deep.equal({
+        enabled: true,
+        options: { baseUrl: 'https://fcm.googleapis.com', projectId: 'p', serviceAccount: { key } },
+      });
+      expect(
+        configError({ ...required, ...fcm, FCM_SERVICE_ACCOUNT_CREDENTIALS: JSON.stringify(key) }),
+      ).to.equal(
+        'config: FCM_SERVICE_ACCOUNT_CREDENTIALS: set either FCM_ACCESS_TOKEN or FCM_SERVICE_ACCOUNT_CREDENTIALS, not both, got <redacted>',
+      );
+      const noKey = { client_email: 'n@p.iam.gserviceaccount.com' };
+      const message = configError({
+        ...required,
+        FCM_PROJECT_ID: 'p',
+        FCM_SERVICE_ACCOUNT_CREDENTIALS: JSON.stringify(noKey),
+      });
+      expect(message).to.equal(
+        'config: FCM_SERVICE_ACCOUNT_CREDENTIALS: the service-account key has no private_key, got <redacted>',
+      );
+    });
+
     it('names a partial provider together with other bad variables, never printing a secret', () => {
       const message = configError({ ...required, PORT: 'eighty', FCM_ACCESS_TOKEN: 'ya29.secret-token' });
       expect(message).to.match(/^config: [^\n]+$/);
