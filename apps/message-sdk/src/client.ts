@@ -3,6 +3,7 @@
 // until the server acknowledges it (docs/protocol.md, "The SDK").
 import { fullJitterDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
+import type { AuthFrame } from './protocol.js';
 import type {
   ChatEvent,
   ClientFrame,
@@ -274,15 +275,19 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     ).then(
       (token) => {
         if (this.#state === 'closed') return;
-        const target = `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(token)}`;
         let ws: WebSocketLike;
         try {
-          ws = new this.#WebSocket(target);
+          ws = new this.#WebSocket(url);
         } catch {
           this.#scheduleReconnect();
           return;
         }
         this.#ws = ws;
+        // The token goes in the first frame: a URL ends up in proxies' access logs.
+        const auth: AuthFrame = { type: 'auth', token };
+        ws.onopen = () => {
+          if (this.#ws === ws) ws.send(JSON.stringify(auth));
+        };
         ws.onmessage = (ev) => {
           if (this.#ws === ws) this.#onFrame(ev.data);
         };

@@ -51,6 +51,14 @@ export interface ChannelDeletedEvent {
 export type ChatEvent = MessageEvent | ChannelDeletedEvent;
 
 // ---- client → server ----
+/**
+ * The first frame of a connection whose upgrade carried no token (what the SDK sends): the token
+ * stays out of the URL. Nothing else is accepted before it; the server answers `hello`.
+ */
+export interface AuthFrame {
+  type: 'auth';
+  token: string;
+}
 export interface SubscribeFrame {
   type: 'subscribe';
   channelId: string;
@@ -154,10 +162,16 @@ export const CloseCode = {
   tooBig: 1009,
   internalError: 1011,
   serviceRestart: 1012,
+  tryAgainLater: 1013,
   idle: 4000,
   tokenExpired: 4001,
+  unauthenticated: 4003,
   slowConsumer: 4008,
 } as const;
+
+/** The WebSocket subprotocol; offer it beside `bearer.<jwt>` to authenticate in the handshake. */
+export const wsSubprotocol = 'chatcluster.v1';
+export const wsBearerPrefix = 'bearer.';
 
 /** clientMessageId syntax; `~` is reserved for the server's hole markers. */
 export const clientMessageIdPattern = /^[A-Za-z0-9_\-:.]{1,64}$/;

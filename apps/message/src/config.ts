@@ -36,6 +36,10 @@ export const messageConfigSchema = kitConfigSchema.extend({
   WS_MAX_BUFFERED_BYTES: env.byteSize('1mb'),
   WS_HEARTBEAT_MS: env.durationMs(30_000),
   WS_IDLE_TIMEOUT_MS: env.durationMs(300_000),
+  /** A socket upgraded without a token has this long to send its `auth` frame (close 4003 after). */
+  WS_AUTH_TIMEOUT_MS: env.durationMs(5_000),
+  /** Deprecated: accept `?access_token=` on /ws (the token then lands in access logs). Off by default. */
+  WS_QUERY_TOKEN_ENABLED: env.bool(false),
   RECONNECT_SPREAD_MS: env.durationMs(5_000),
   PRESENCE_TTL_SECONDS: env.int(90, { min: 5 }),
   RECENT_CACHE_SIZE: env.int(200, { min: 0 }),

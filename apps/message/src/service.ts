@@ -197,6 +197,8 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
           maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
           heartbeatMs: config.WS_HEARTBEAT_MS,
           idleTimeoutMs: config.WS_IDLE_TIMEOUT_MS,
+          authTimeoutMs: config.WS_AUTH_TIMEOUT_MS,
+          queryTokenEnabled: config.WS_QUERY_TOKEN_ENABLED,
           hub,
           access,
           sends,

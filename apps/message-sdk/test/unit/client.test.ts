@@ -21,6 +21,7 @@ class FakeSocket implements WebSocketLike {
   }
   open(instanceId = 'i1'): void {
     this.readyState = 1;
+    this.onopen?.({});
     this.deliver({
       type: 'hello',
       connectionId: 'c',
@@ -102,8 +103,9 @@ describe('message-sdk: client', () => {
     first.drop();
     await tick(20);
     const second = FakeSocket.all[1]!;
-    expect(second.url).to.match(/^ws:\/\/b\/ws\?access_token=t$/);
+    expect(second.url, 'no token in the URL').to.equal('ws://b/ws');
     second.open('i2');
+    expect(second.sent[0], 'the token in the first frame').to.deep.equal({ type: 'auth', token: 't' });
     expect(second.sent.find((f) => f['type'] === 'subscribe')).to.include({ channelId: 'ch', lastSeq: 2 });
     expect(second.sent.find((f) => f['type'] === 'send')).to.include({
       clientMessageId: 'cid-1',

@@ -1,13 +1,22 @@
-// The WebSocket endpoint /ws: token check at upgrade, connections, heartbeat and idle timeout, and
-// the graceful drain on shutdown (reconnect notice with a jittered delay, then close 1012).
+// The WebSocket endpoint /ws: authentication (at upgrade or by the first frame, ws/handshake.ts),
+// connections, heartbeat and idle timeout, and the graceful drain on shutdown (reconnect notice with
+// a jittered delay, then close 1012).
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bearerToken, KeysUnavailableError, type JwksVerifier } from '@chatcluster/auth-client';
+import type { JwksVerifier } from '@chatcluster/auth-client';
 import type { Health } from '@chatcluster/kit';
 import { CloseCode } from '@chatcluster/message-sdk';
 import type { Presence } from '../presence.js';
 import { Connection, type ConnectionDeps } from './connection.js';
+import {
+  authenticateFirstFrame,
+  selectProtocol,
+  upgradeToken,
+  verifyToken,
+  type Claims,
+  type Frame,
+} from './handshake.js';
 
 export interface WsServerOptions extends ConnectionDeps {
   server: Server;
@@ -18,11 +27,17 @@ export interface WsServerOptions extends ConnectionDeps {
   maxPayloadBytes: number;
   heartbeatMs: number;
   idleTimeoutMs: number;
+  /** How long a socket upgraded without a token has to send its `auth` frame. */
+  authTimeoutMs: number;
+  /** Deprecated: accept the token in the `access_token` query parameter (it ends up in access logs). */
+  queryTokenEnabled: boolean;
 }
 
 export class WsServer {
   readonly #wss: WebSocketServer;
   readonly connections = new Set<Connection>();
+  /** Upgraded sockets still waiting for their `auth` frame. */
+  readonly #unauthenticated = new Set<WebSocket>();
   readonly #heartbeat: NodeJS.Timeout;
   #draining = false;
 
@@ -31,6 +46,7 @@ export class WsServer {
       noServer: true,
       maxPayload: options.maxPayloadBytes,
       perMessageDeflate: false,
+      handleProtocols: selectProtocol,
     });
     options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
@@ -44,23 +60,32 @@ export class WsServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return refuse(socket, 404, 'ROUTE_NOT_FOUND');
     if (this.#draining || this.options.health.shuttingDown) return refuse(socket, 503, 'SHUTTING_DOWN');
-    const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token');
-    if (!token) return refuse(socket, 401, 'UNAUTHENTICATED');
-    let claims: { sub: string; exp: number };
-    try {
-      claims = await this.options.verifier.verify(token);
-    } catch (err) {
-      return refuse(
-        socket,
-        err instanceof KeysUnavailableError ? 503 : 401,
-        err instanceof KeysUnavailableError ? 'MSG_AUTH_UNAVAILABLE' : 'UNAUTHENTICATED',
-      );
+    const found = upgradeToken(req, url, this.options.queryTokenEnabled);
+    if (found.kind === 'refused') return refuse(socket, found.status, found.code);
+    if (found.kind === 'first-frame') {
+      this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#authenticate(ws, socket));
+      return;
+    }
+    const verified = await verifyToken(this.options.verifier, found.token);
+    if (!verified.ok) {
+      return verified.unavailable
+        ? refuse(socket, 503, 'MSG_AUTH_UNAVAILABLE')
+        : refuse(socket, 401, 'UNAUTHENTICATED');
     }
     if (this.#draining) return refuse(socket, 503, 'SHUTTING_DOWN');
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, claims));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, verified.claims, []));
   }
 
-  #open(ws: WebSocket, socket: Duplex, claims: { sub: string; exp: number }): void {
+  async #authenticate(ws: WebSocket, socket: Duplex): Promise<void> {
+    this.#unauthenticated.add(ws);
+    const result = await authenticateFirstFrame(ws, this.options.verifier, this.options.authTimeoutMs);
+    this.#unauthenticated.delete(ws);
+    if (!result) return;
+    if (this.#draining) return ws.close(CloseCode.serviceRestart, 'service restart');
+    this.#open(ws, socket, result.claims, result.early);
+  }
+
+  #open(ws: WebSocket, socket: Duplex, claims: Claims, early: readonly Frame[]): void {
     const { metrics } = this.options;
     const connection = new Connection(ws, socket, claims.sub, this.options);
     this.connections.add(connection);
@@ -97,6 +122,7 @@ export class WsServer {
       idleTimeoutMs: this.options.idleTimeoutMs,
       maxPayloadBytes: this.options.maxPayloadBytes,
     });
+    for (const [data, isBinary] of early) connection.onMessage(data, isBinary);
   }
 
   /** Pings everyone; terminates who did not answer the last ping; closes who sent nothing for too long. */
@@ -125,6 +151,7 @@ export class WsServer {
   async drain(spreadMs: number, deadline: number): Promise<void> {
     this.#draining = true;
     clearInterval(this.#heartbeat);
+    for (const ws of this.#unauthenticated) ws.close(CloseCode.serviceRestart, 'service restart');
     for (const c of this.connections) {
       c.send({ type: 'reconnect', reason: 'shutdown', delayMs: Math.floor(Math.random() * spreadMs) });
       c.close(CloseCode.serviceRestart, 'service restart', 'shutdown');
@@ -137,7 +164,9 @@ export class WsServer {
 
 function refuse(socket: Duplex, status: number, code: string): void {
   const body = JSON.stringify({ error: { code, message: code.toLowerCase().replace(/_/g, ' ') } });
-  const text = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const text =
+    { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ??
+    'Error';
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `${status === 503 ? 'Retry-After: 1\r\n' : ''}Connection: close\r\n\r\n${body}`,

@@ -280,12 +280,14 @@ describe('message: delivery across instances', function () {
     );
     expect(http.status).to.equal(403);
 
-    for (const token of [null, 'not-a-jwt', `${alice.token.slice(0, -4)}AAAA`]) {
-      const refused = await RawSocket.open(url(a), token).then(
+    for (const token of ['not-a-jwt', `${alice.token.slice(0, -4)}AAAA`]) {
+      const refused = await RawSocket.open(url(a), token, 'header').then(
         () => 0,
         (err: { status?: number }) => err.status ?? -1,
       );
       expect(refused).to.equal(401);
+      const closed = await RawSocket.open(url(a), token, 'frame');
+      expect(await closed.closed).to.equal(4003);
     }
     expect((await call(url(a), 'GET', `/api/v1/messages?channelId=${publicChannel}`)).status).to.equal(401);
   });
@@ -383,7 +385,7 @@ describe('message: delivery across instances', function () {
       () => c.received(channel).length,
       (n) => n === 1,
     );
-    await new Promise((r) => setTimeout(r, 1_300)); // the SDK acknowledges deliveries once a second
+    await new Promise((r) => setTimeout(r, 500)); // the test clients acknowledge deliveries every 200 ms
     c.close();
     expect(
       (await call(url(a), 'GET', `/api/v1/messages?channelId=${channel}`, { token: alice.token })).status,

@@ -3,6 +3,8 @@
 import { WebSocket } from 'ws';
 import {
   ChatClient,
+  wsBearerPrefix,
+  wsSubprotocol,
   type MessageEvent,
   type ServerFrame,
   type WebSocketConstructor,
@@ -28,6 +30,8 @@ export class RecordingClient {
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       minBackoffMs: options.minBackoffMs ?? 100,
       maxBackoffMs: options.maxBackoffMs ?? 1_000,
+      // Delivery acks only feed a metric; tests read it sooner than the SDK's 5 s.
+      ackIntervalMs: 200,
     });
     this.client.on('message', (e) => {
       let list = this.messages.get(e.channelId);
@@ -72,6 +76,12 @@ export class RecordingClient {
   }
 }
 
+/**
+ * How a raw socket presents its token: the first frame (what the SDK does), the subprotocol, the
+ * Authorization header, or the deprecated query parameter.
+ */
+export type WsAuth = 'frame' | 'protocol' | 'header' | 'query';
+
 /** A bare protocol client: sends what it is told, records every frame. */
 export class RawSocket {
   readonly frames: ServerFrame[] = [];
@@ -93,12 +103,29 @@ export class RawSocket {
     );
   }
 
-  static open(httpUrl: string, token: string | null): Promise<RawSocket> {
-    const url = token ? `${wsUrl(httpUrl)}?access_token=${encodeURIComponent(token)}` : wsUrl(httpUrl);
+  static open(
+    httpUrl: string,
+    token: string | null,
+    auth: WsAuth = 'frame',
+    options: { autoPong?: boolean } = {},
+  ): Promise<RawSocket> {
+    const url =
+      token && auth === 'query'
+        ? `${wsUrl(httpUrl)}?access_token=${encodeURIComponent(token)}`
+        : wsUrl(httpUrl);
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws =
+        token && auth === 'protocol'
+          ? new WebSocket(url, [wsSubprotocol, `${wsBearerPrefix}${token}`], options)
+          : new WebSocket(url, {
+              ...options,
+              ...(token && auth === 'header' ? { headers: { authorization: `Bearer ${token}` } } : {}),
+            });
       const raw = new RawSocket(ws);
-      ws.once('open', () => resolve(raw));
+      ws.once('open', () => {
+        if (token && auth === 'frame') ws.send(JSON.stringify({ type: 'auth', token }));
+        resolve(raw);
+      });
       ws.once('unexpected-response', (_req, res) =>
         reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })),
       );

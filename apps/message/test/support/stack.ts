@@ -38,7 +38,7 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { instances?: number; env?: Record<string, string> } = {},
+  options: { instances?: number; env?: Record<string, string>; authEnv?: Record<string, string> } = {},
 ): Promise<Stack> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
@@ -64,6 +64,7 @@ export async function startStack(
       // Tests sign up many users from one address.
       SIGNUP_IP_LIMIT: '100000',
       LOGIN_IP_LIMIT: '100000',
+      ...options.authEnv,
     });
     cleanups.push(() => stopProcess(auth));
     const messageEnv: Record<string, string> = {
