@@ -1,11 +1,16 @@
 // Messages between the benchmark's orchestrator and its load-generator processes.
-export type System = 'message' | 'socketio' | 'wsrelay';
+export type System = 'message' | 'centrifugo' | 'socketio' | 'wsrelay';
+
+/** Systems whose sends are acknowledged once stored (the others' sends resolve at once). */
+export const acknowledging: ReadonlySet<System> = new Set(['message', 'centrifugo']);
 
 export interface ClientSpec {
   idx: number;
   room: string;
   token: string;
   url: string;
+  /** The instance `url` points at (index into the run's instances). */
+  instance: number;
 }
 
 export type ToWorker =
@@ -32,7 +37,12 @@ export interface Tally {
 }
 
 export type FromWorker =
-  | { kind: 'ready'; failed: number }
+  | {
+      kind: 'ready';
+      failed: number;
+      /** idx -> the instance that really serves the connection (the message service's hello names it). */
+      servedBy: Record<number, string>;
+    }
   | {
       kind: 'ran';
       sent: Record<number, number>;

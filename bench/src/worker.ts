@@ -3,6 +3,7 @@
 // lost and duplicated deliveries are exact.
 import { WebSocket } from 'ws';
 import { io, type Socket } from 'socket.io-client';
+import { Centrifuge } from 'centrifuge';
 import { ChatClient, type WebSocketConstructor } from '@chatcluster/message-sdk';
 import type { ClientSpec, FromWorker, System, Tally, ToWorker } from './protocol.js';
 
@@ -16,6 +17,8 @@ interface Conn {
 
 let system: System = 'message';
 const conns: Conn[] = [];
+/** idx -> the instance serving the connection, as the server said (message) or as dialled (the others). */
+const servedBy: Record<number, string> = {};
 const latencies: number[] = [];
 let measuring = false;
 let lastDelivery = 0;
@@ -65,7 +68,40 @@ async function open(spec: ClientSpec): Promise<Conn> {
         clearTimeout(timer);
         resolve();
       });
-      client.on('open', () => client.subscribe(spec.room));
+      client.on('open', (instanceId) => {
+        servedBy[spec.idx] = instanceId;
+        client.subscribe(spec.room);
+      });
+      client.connect();
+    });
+    return conn;
+  }
+  servedBy[spec.idx] = new URL(spec.url).port;
+  if (system === 'centrifugo') {
+    // The official SDK: publish resolves once Centrifugo added the publication to the channel's
+    // history stream in Redis (its acknowledgement); subscriptions recover from that history.
+    const client = new Centrifuge(spec.url, { token: spec.token, websocket: WebSocket });
+    const sub = client.newSubscription(spec.room);
+    const conn: Conn = {
+      spec,
+      got,
+      send: (body) =>
+        sub.publish(body).then(
+          () => true,
+          () => false,
+        ),
+      close: () => client.disconnect(),
+    };
+    sub.on('publication', (ctx) => onBody(conn, ctx.data as string));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('subscribe timeout')), 60_000);
+      sub.once('subscribed', (ctx) => {
+        clearTimeout(timer);
+        // The peer must really store and recover (history and force_recovery on the channel).
+        if (ctx.recoverable) resolve();
+        else reject(new Error('centrifugo subscription is not recoverable: history is off'));
+      });
+      sub.subscribe();
       client.connect();
     });
     return conn;
@@ -145,7 +181,7 @@ async function run(ratePerSec: number, durationMs: number, senders: number[], st
       }
     }, 5);
   });
-  // Wait for acknowledgements (the message system only; the baselines resolve at once).
+  // Wait for acknowledgements (the message service and Centrifugo; the others resolve at once).
   const ok = pending.map(() => false);
   let acked = 0;
   pending.forEach((p, k) => {
@@ -220,7 +256,7 @@ process.on('message', (m: ToWorker) => {
             if (o.status === 'fulfilled') conns.push(o.value);
             else failed++;
         }
-        reply({ kind: 'ready', failed });
+        reply({ kind: 'ready', failed, servedBy });
         return;
       }
       case 'run':
@@ -230,6 +266,7 @@ process.on('message', (m: ToWorker) => {
         return;
       case 'close':
         for (const c of conns.splice(0)) c.close();
+        for (const idx of Object.keys(servedBy)) delete servedBy[Number(idx)];
         reply({ kind: 'closed' });
         setTimeout(() => process.exit(0), 200);
         return;

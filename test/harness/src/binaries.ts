@@ -33,7 +33,8 @@ export type BinaryName =
   | 'ferretdb'
   | 'helm'
   | 'toxiproxy-server'
-  | 'toxiproxy-cli';
+  | 'toxiproxy-cli'
+  | 'centrifugo';
 
 /** The build cache, exactly as lib.sh computes it: `${CHATCLUSTER_CACHE:-$HOME/.cache/chatcluster}`. */
 export function cacheDir(): string {
@@ -94,6 +95,7 @@ function sourceOf(name: BinaryName): BinarySource {
     case 'helm':
     case 'toxiproxy-server':
     case 'toxiproxy-cli':
+    case 'centrifugo':
       return { path: join(cacheBinDir(), name), providedBy: built };
   }
 }
