@@ -62,9 +62,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: [monitoring.coreos.com]
   resources: [servicemonitors, prometheusrules]
   verbs: [get, list, watch, create, patch, delete]
+# Events: patch to aggregate a repeat into the Event already written (count, lastTimestamp).
 - apiGroups: ['']
   resources: [events]
-  verbs: [create]
+  verbs: [create, patch]
 # Secrets: get by name only, the ones a ChatCluster's pods read, for the checksum that rolls the pods
 # on a change (docs/architecture.md, "Secrets roll pods"). No list or watch: the operator cannot
 # enumerate Secrets, and keeps only a keyed digest of what it reads.

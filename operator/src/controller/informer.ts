@@ -2,6 +2,8 @@
 // in-memory cache the reconciler reads instead of the API server. When a watch ends it resumes from the
 // last resourceVersion seen; when the server says that version is gone (410) or the watch fails, it
 // lists again after a backoff, and tells the handler about every object that changed meanwhile.
+// resourceVersions are opaque (the API conventions): they are only ever compared for equality, never
+// ordered; what is newer follows from the order in which the server sends them.
 import { isGone, type KubeClient } from '../kube/client.js';
 import type { ResourceType } from '../kube/resources.js';
 import { backoffDelay } from './work-queue.js';
@@ -35,8 +37,15 @@ export interface InformerOptions {
 export const objectKey = (namespace: string | undefined, name: string): string =>
   namespace ? `${namespace}/${name}` : name;
 
+/** Versions of one object remembered from the server, enough to recognise a late primed write. */
+const SEEN_VERSIONS = 16;
+
 export class Informer<T extends CachedObject> {
   readonly #store = new Map<string, T>();
+  /** Per key, the resourceVersions the server sent (list or watch), oldest first. */
+  readonly #seen = new Map<string, string[]>();
+  /** Keys whose cached object is a primed write the watch has not delivered yet. */
+  readonly #primed = new Set<string>();
   readonly #handlers: InformerHandler<T>[] = [];
   #resourceVersion = '';
   #synced = false;
@@ -82,14 +91,16 @@ export class Informer<T extends CachedObject> {
     return filter ? all.filter(filter) : all;
   }
 
-  /** Records an object the operator just wrote, so a reconcile before its watch event sees it.
-   * Kept only if newer than the cached copy (resourceVersions are etcd revisions, compared as numbers). */
+  /** Records an object the operator just wrote, so a reconcile before its watch event sees it. The
+   * watch sends every version in order, so until it sends this one, what it sends is older and does not
+   * replace it; a version the server already sent is stale (newer ones may have followed) and ignored. */
   prime(object: T): void {
     const key = objectKey(object.metadata.namespace, object.metadata.name);
-    const cached = this.#store.get(key);
-    const next = Number(object.metadata.resourceVersion);
-    if (cached && !(next > Number(cached.metadata.resourceVersion))) return;
+    const version = object.metadata.resourceVersion;
+    if (!version || this.#store.get(key)?.metadata.resourceVersion === version) return;
+    if (this.#seen.get(key)?.includes(version)) return;
     this.#store.set(key, object);
+    this.#primed.add(key);
   }
 
   async stop(): Promise<void> {
@@ -121,14 +132,17 @@ export class Informer<T extends CachedObject> {
 
   async #relist(): Promise<void> {
     const list = await this.client.list<T>(this.type, this.options.namespace, this.options.labelSelector);
-    const seen = new Set<string>();
+    // A list is the server's current state: it replaces primed writes and the version history.
+    this.#primed.clear();
+    this.#seen.clear();
+    const listed = new Set<string>();
     for (const object of list.items) {
       const key = objectKey(object.metadata.namespace, object.metadata.name);
-      seen.add(key);
+      listed.add(key);
       this.#upsert(key, object);
     }
     for (const [key, object] of this.#store) {
-      if (!seen.has(key)) {
+      if (!listed.has(key)) {
         this.#store.delete(key);
         this.#emit('deleted', object);
       }
@@ -152,6 +166,9 @@ export class Informer<T extends CachedObject> {
       if (event.type === 'BOOKMARK') return;
       const key = objectKey(event.object.metadata.namespace, event.object.metadata.name);
       if (event.type === 'DELETED') {
+        this.#remember(key, event.object);
+        // A primed write not delivered yet came after this deletion (a re-creation): keep it.
+        if (this.#primed.has(key)) return;
         this.#store.delete(key);
         this.#emit('deleted', event.object);
       } else {
@@ -166,15 +183,28 @@ export class Informer<T extends CachedObject> {
     }
   }
 
+  /** An object as the server sent it, in the server's order. */
   #upsert(key: string, object: T): void {
+    this.#remember(key, object);
     const previous = this.#store.get(key);
-    // Not older than what is cached (a primed write may be ahead of the watch).
-    if (previous && !(Number(object.metadata.resourceVersion) > Number(previous.metadata.resourceVersion))) {
-      if (previous.metadata.resourceVersion === object.metadata.resourceVersion) return;
-      if (!Number.isNaN(Number(object.metadata.resourceVersion))) return;
+    const same = previous?.metadata.resourceVersion === object.metadata.resourceVersion;
+    if (this.#primed.has(key)) {
+      // Until the watch reaches the primed write, what it sends is older than what is cached.
+      if (same) this.#primed.delete(key);
+      return;
     }
+    if (same) return;
     this.#store.set(key, object);
     this.#emit(previous ? 'updated' : 'added', object);
+  }
+
+  #remember(key: string, object: T): void {
+    const version = object.metadata.resourceVersion;
+    if (!version) return;
+    const versions = this.#seen.get(key) ?? [];
+    versions.push(version);
+    if (versions.length > SEEN_VERSIONS) versions.shift();
+    this.#seen.set(key, versions);
   }
 
   #emit(event: InformerEvent, object: T): void {
