@@ -1,9 +1,13 @@
 // Leader election on a coordination.k8s.io Lease, as client-go does it: the holder renews the lease
-// every retry period; a candidate takes it over only once it has not been renewed for a whole lease
-// duration. Every write is conditional on the resourceVersion read, so two candidates can never both
-// win. A leader that cannot renew within the renew deadline stops leading before anyone else may start.
+// every retry period; a candidate takes it over only once it has not seen the lease change for a whole
+// lease duration, measured on its own monotonic clock from when it observed the last change (client-go's
+// observedTime). The holder's renewTime is never compared with the local clock: the two clocks may
+// differ by minutes. Every write is conditional on the resourceVersion read, so two candidates can never
+// both win. A leader that cannot renew within the renew deadline stops leading before anyone else may.
+import { performance } from 'node:perf_hooks';
 import { isConflict, isNotFound, type KubeClient } from '../kube/client.js';
 import { LEASE } from '../kube/resources.js';
+import { stableJson } from '../util/stable-json.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -36,6 +40,9 @@ export class LeaderElector {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #lastRenew = 0;
+  /** The lease record last seen, and when (local monotonic ms) it was first seen like that. */
+  #observedRecord: string | undefined;
+  #observedAt = 0;
 
   constructor(
     private readonly client: KubeClient,
@@ -74,7 +81,7 @@ export class LeaderElector {
       try {
         const held = await this.#tryAcquireOrRenew();
         if (held) {
-          this.#lastRenew = Date.now();
+          this.#lastRenew = performance.now();
           if (!this.#leading) {
             this.#leading = true;
             this.callbacks.onStartedLeading();
@@ -84,7 +91,7 @@ export class LeaderElector {
         }
       } catch (err) {
         this.callbacks.onError?.(err);
-        if (this.#leading && Date.now() - this.#lastRenew > this.#opts.renewDeadlineSeconds * 1000) {
+        if (this.#leading && performance.now() - this.#lastRenew > this.#opts.renewDeadlineSeconds * 1000) {
           this.#loseLeadership();
         }
       }
@@ -95,6 +102,13 @@ export class LeaderElector {
   #loseLeadership(): void {
     this.#leading = false;
     this.callbacks.onStoppedLeading();
+  }
+
+  #observe(spec: Lease['spec']): void {
+    const record = stableJson(spec);
+    if (record === this.#observedRecord) return;
+    this.#observedRecord = record;
+    this.#observedAt = performance.now();
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {
@@ -125,9 +139,10 @@ export class LeaderElector {
       }
     }
     const spec = lease.spec;
+    this.#observe(spec);
     const holder = spec.holderIdentity ?? '';
-    const renewedAt = spec.renewTime ? Date.parse(spec.renewTime) : 0;
-    const expired = renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+    const expired =
+      this.#observedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 <= performance.now();
     if (holder !== identity && holder !== '' && !expired) return false;
     const takingOver = holder !== identity;
     const next: Lease = {
@@ -142,6 +157,7 @@ export class LeaderElector {
     };
     try {
       await this.client.update(next); // conditional on lease.metadata.resourceVersion
+      this.#observe(next.spec);
       return true;
     } catch (err) {
       if (isConflict(err)) return false;

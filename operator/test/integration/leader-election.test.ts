@@ -89,4 +89,51 @@ describe('leader election on a Lease', function () {
     await eventually('the successor to lead', () => successor.isLeader, 15_000);
     expect(Date.now() - started).to.be.greaterThanOrEqual(4000);
   });
+
+  /** A holder whose clock is `skewMs` off writes the Lease; it renews every second until stopped. */
+  const skewedHolder = async (leaseName: string, skewMs: number, renewing: boolean) => {
+    const stamp = () => new Date(Date.now() + skewMs).toISOString().replace('Z', '000Z');
+    await cluster.admin.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: leaseName, namespace: 'default' },
+      spec: {
+        holderIdentity: 'skewed-pod',
+        leaseDurationSeconds: 4,
+        acquireTime: stamp(),
+        renewTime: stamp(),
+      },
+    } as never);
+    const timer = setInterval(() => {
+      void cluster.admin
+        .mergePatch(LEASE, 'default', leaseName, { spec: { renewTime: stamp() } })
+        .catch(() => undefined);
+    }, 1000);
+    if (!renewing) clearInterval(timer);
+    return { stop: () => clearInterval(timer) };
+  };
+
+  it('takes over a vanished holder whose clock ran minutes ahead after one lease duration, not minutes', async () => {
+    await skewedHolder('ahead-holder', +5 * 60_000, false);
+    const started = Date.now();
+    const successor = start('ahead-holder');
+    // Minutes would be the holder's skewed renewTime; a loaded machine may add seconds, not minutes.
+    await eventually('the successor to lead', () => successor.isLeader, 40_000);
+    expect(Date.now() - started).to.be.within(4000, 40_000);
+  });
+
+  it('never takes over from a renewing holder whose clock runs minutes behind', async () => {
+    const holder = await skewedHolder('behind-holder', -5 * 60_000, true);
+    try {
+      const candidate = start('behind-holder');
+      await new Promise((r) => setTimeout(r, 7000)); // beyond the 4 s lease duration
+      expect(candidate.isLeader, 'took a lease renewed every second').to.equal(false);
+      holder.stop();
+      const stoppedAt = Date.now();
+      await eventually('the candidate to lead once renewals stop', () => candidate.isLeader, 15_000);
+      expect(Date.now() - stoppedAt).to.be.greaterThanOrEqual(3000);
+    } finally {
+      holder.stop();
+    }
+  });
 });
