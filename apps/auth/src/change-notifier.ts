@@ -3,6 +3,13 @@ import { writeMembershipCache, type CacheRedis, type MembershipAnswer } from '@c
 
 /** Pub/Sub channel of channel and membership events (docs/architecture.md). */
 export const CHANNEL_EVENTS = 'chat:channel-events';
+/**
+ * Stream of the revocations among them (membership.removed, channel.deleted): a message instance
+ * whose subscriber missed the Pub/Sub message reads them from where it left off.
+ */
+export const REVOCATIONS_STREAM = 'chat:revocations';
+/** Entries older than this are trimmed: longer than an access token, and so a connection, lives. */
+export const revocationRetentionMs = 3_600_000;
 
 export type ChannelEvent =
   | { type: 'channel.deleted'; channelId: string; seq: number; deletedAt: string }
@@ -16,6 +23,7 @@ export type ChannelEvent =
 
 export interface NotifierRedis extends CacheRedis {
   publish(channel: string, message: string): Promise<number>;
+  xadd(key: string, ...args: (string | number)[]): Promise<string | null>;
 }
 
 export interface ChangeNotifierOptions {
@@ -65,6 +73,7 @@ export class ChangeNotifier {
       this.attempt('membership event publish', () =>
         this.redis.publish(CHANNEL_EVENTS, JSON.stringify(event)),
       ),
+      ...(type === 'membership.removed' ? [this.attempt('revocation append', () => this.revoke(event))] : []),
     ]);
   }
 
@@ -85,10 +94,16 @@ export class ChangeNotifier {
       this.attempt('channel.deleted publish', () =>
         this.redis.publish(CHANNEL_EVENTS, JSON.stringify(event)),
       ),
+      this.attempt('revocation append', () => this.revoke(event)),
       ...tombstones.map((t) =>
         this.attempt('membership cache tombstone', () => writeMembershipCache(this.redis, t)),
       ),
     ]);
+  }
+
+  private revoke(event: ChannelEvent): Promise<unknown> {
+    const minId = String(Date.now() - revocationRetentionMs);
+    return this.redis.xadd(REVOCATIONS_STREAM, 'MINID', '~', minId, '*', 'event', JSON.stringify(event));
   }
 
   /** Number of steps waiting for a retry. */

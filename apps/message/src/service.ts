@@ -7,8 +7,9 @@ import express from 'express';
 import { JwksVerifier, MembershipClient } from '@chatcluster/auth-client';
 import { createService, mongoCheck, redisCheck, type Service } from '@chatcluster/kit';
 import { Access } from './access.js';
-import { Bus } from './bus/bus.js';
+import { Bus, type AuthChannelEvent } from './bus/bus.js';
 import { createRedisGuard } from './bus/redis-guard.js';
+import { ChannelEventOrder, RevocationReader } from './bus/revocations.js';
 import { messageConfigSchema, type MessageConfig } from './config.js';
 import { Hub } from './delivery/hub.js';
 import { authProxy } from './http/auth-proxy.js';
@@ -145,7 +146,10 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       );
       presence.start();
 
-      bus.onChannelEvent((event) => {
+      // Revocations come by Pub/Sub and, so that none is lost, by the chat:revocations stream too.
+      const eventOrder = new ChannelEventOrder();
+      const onChannelEvent = (event: AuthChannelEvent): void => {
+        if (!eventOrder.isNew(event)) return;
         if (event.type === 'channel.deleted') {
           access.markDeleted(event.channelId);
           const at = event.deletedAt ? new Date(event.deletedAt) : new Date();
@@ -157,7 +161,10 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         } else if (event.userId) {
           access.forget(event.channelId, event.userId);
         }
-      });
+      };
+      bus.onChannelEvent(onChannelEvent);
+      const revocations = new RevocationReader({ url: config.REDIS_URL, logger, onEvent: onChannelEvent });
+      revocations.start();
 
       const purge = setInterval(() => {
         const cutoff = new Date(Date.now() - config.PURGE_AFTER_DAYS * 86_400_000);
@@ -213,6 +220,7 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       // connections close.
       ctx.onShutdown('mongodb', () => database.close());
       ctx.onShutdown('redis', () => bus.close());
+      ctx.onShutdown('revocation reader', () => revocations.stop());
       ctx.onShutdown('auth client', () => {
         verifier.close();
         memberships.close();

@@ -1,6 +1,11 @@
 import type { MembershipAnswer } from '@chatcluster/auth-client';
 import { expect } from 'chai';
-import { CHANNEL_EVENTS, ChangeNotifier, type NotifierRedis } from '../../src/change-notifier.js';
+import {
+  CHANNEL_EVENTS,
+  ChangeNotifier,
+  REVOCATIONS_STREAM,
+  type NotifierRedis,
+} from '../../src/change-notifier.js';
 
 const answer: MembershipAnswer = {
   channelId: '11111111-1111-4111-8111-111111111111',
@@ -16,6 +21,7 @@ const answer: MembershipAnswer = {
 class FlakyRedis implements NotifierRedis {
   published: { channel: string; message: string }[] = [];
   written: unknown[][] = [];
+  appended: (string | number)[][] = [];
   constructor(public failures: number) {}
   private gate(): void {
     if (this.failures > 0) {
@@ -30,6 +36,11 @@ class FlakyRedis implements NotifierRedis {
     this.gate();
     this.written.push(args);
     return Promise.resolve(1);
+  }
+  xadd(key: string, ...args: (string | number)[]): Promise<string | null> {
+    this.gate();
+    this.appended.push([key, ...args]);
+    return Promise.resolve('1-0');
   }
   publish(channel: string, message: string): Promise<number> {
     this.gate();
@@ -61,6 +72,22 @@ describe('change notifier', () => {
       5,
       300,
     ]);
+    // The revocation also goes on the stream, trimmed to the last hour.
+    expect(redis.appended).to.have.length(1);
+    const [key, minid, approx, minId, id, field, value] = redis.appended[0]!;
+    expect([key, minid, approx, id, field]).to.deep.equal([REVOCATIONS_STREAM, 'MINID', '~', '*', 'event']);
+    expect(Date.now() - Number(minId)).to.be.within(3_600_000, 3_610_000);
+    expect(JSON.parse(String(value))).to.deep.equal(JSON.parse(redis.published[0]!.message));
+  });
+
+  it('puts no membership addition on the revocation stream', async () => {
+    const redis = new FlakyRedis(0);
+    await new ChangeNotifier(redis).membershipChanged(
+      { ...answer, member: true, role: 'member' },
+      'membership.added',
+    );
+    expect(redis.published).to.have.length(1);
+    expect(redis.appended).to.have.length(0);
   });
 
   it('does not fail the committed change when Redis is down, and retries in the background', async () => {
@@ -71,13 +98,14 @@ describe('change notifier', () => {
       onError: (_e, what) => errors.push(what),
     });
     await n.channelDeleted(answer.channelId, 9, new Date(0), [{ ...answer, channel: 'deleted' }]);
-    expect(n.backlog()).to.equal(2);
+    expect(n.backlog()).to.equal(3);
     await until(() => n.backlog() === 0);
     expect(n.backlog()).to.equal(0);
     expect(redis.published.map((p) => (JSON.parse(p.message) as { type: string }).type)).to.deep.equal([
       'channel.deleted',
     ]);
     expect(redis.written).to.have.length(1);
+    expect(redis.appended.map((a) => a[0])).to.deep.equal([REVOCATIONS_STREAM]);
     expect(errors.length).to.equal(4);
   });
 

@@ -6,6 +6,8 @@ export const presenceKey = (userId: string): string => `chat:presence:${userId}`
 export const historyKey = (channelId: string): string => `chat:history:${channelId}`;
 export const NOTIFY_STREAM = 'chat:notify';
 export const CHANNEL_EVENTS = 'chat:channel-events';
+/** Auth's revocations (membership.removed, channel.deleted), also on CHANNEL_EVENTS (bus/revocations.ts). */
+export const REVOCATIONS_STREAM = 'chat:revocations';
 /** Hash `{top, epoch, base}`: the channel's seq counter and epoch (store/seq-counter.ts). */
 export const seqCounterKey = (channelId: string): string => `chat:seq:${channelId}`;
 /** The seq a send was given, kept for its resends. */
