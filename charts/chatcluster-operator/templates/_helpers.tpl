@@ -72,4 +72,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: ['']
   resources: [secrets]
   verbs: [get]
+# Secrets: create, for the internal API token and the key-encryption keys it generates when a
+# ChatCluster names none (created once, never updated, patched or deleted by the operator).
+# Kubernetes cannot limit create to resource names, so this is the narrowest grant that works.
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [create]
 {{- end -}}

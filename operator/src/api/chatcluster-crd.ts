@@ -218,7 +218,7 @@ function componentSchema(name: ComponentName): JsonSchema {
         enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
       }),
       version: str(
-        "Image tag of this component alone, overriding spec.image.version: releases one service (a canary of it) without the others.",
+        'Image tag of this component alone, overriding spec.image.version: releases one service (a canary of it) without the others.',
         { minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' },
       ),
     },
@@ -437,8 +437,13 @@ const specSchema: JsonSchema = obj(
       },
     ),
     internalApiToken: obj(
-      'Optional shared token for the internal API of auth (membership lookups by message and notification).',
+      'Shared token for the internal API of auth (membership lookups by message and notification). When unset, the operator generates one into the Secret <name>-internal-api-token, once.',
       { secretRef: secretKeyRef('the internal API token', 'token') },
+      { required: ['secretRef'] },
+    ),
+    keyEncryption: obj(
+      "Key-encryption keys that seal auth's private signing keys at rest: the Secret's key `keys` holds id:base64 entries (32 bytes each, comma-separated), `activeKeyId` the one that seals (optional with one entry). Back it up apart from the database. When unset, the operator generates the Secret <name>-key-encryption, once, and keeps it when the ChatCluster is deleted.",
+      { secretRef: secretName('the key-encryption keys (keys: keys, activeKeyId)') },
       { required: ['secretRef'] },
     ),
     ingress: obj(

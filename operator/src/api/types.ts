@@ -83,6 +83,7 @@ export interface ChatClusterSpec {
   };
   jwt: { issuer: string; audience: string };
   internalApiToken?: { secretRef: SecretKeyRef };
+  keyEncryption?: { secretRef: { name: string } };
   ingress: {
     enabled: boolean;
     host?: string;

@@ -19,6 +19,7 @@ import {
   type KubeObject,
 } from '../specs/meta.js';
 import { isUpToDate } from './compare.js';
+import { GeneratedSecrets } from './generated-secrets.js';
 import type { EventRecorder, RecordedEvent } from './events.js';
 import { objectKey, type CachedObject, type Informer } from './informer.js';
 import type { ReferencedData } from './referenced-data.js';
@@ -88,7 +89,12 @@ export class Reconciler {
   /** Completed AnalysisRuns never change: read once. */
   readonly #analysisRuns = new Map<string, AnalysisRunVerdict>();
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  /** The internal API token and key-encryption Secrets, created once when the ChatCluster names none. */
+  readonly #generatedSecrets: GeneratedSecrets;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.#generatedSecrets = new GeneratedSecrets(deps.client);
+  }
 
   async reconcile(key: string): Promise<ReconcileOutcome | undefined> {
     const [namespace, name] = key.split('/') as [string, string];
@@ -105,6 +111,14 @@ export class Reconciler {
     const failures: string[] = [];
 
     if (!cluster.spec.paused) {
+      // Before the workloads, whose pods read them.
+      try {
+        for (const created of await this.#generatedSecrets.ensure(cluster)) {
+          outcome.actions.push({ action: 'created', kind: 'Secret', name: created });
+        }
+      } catch (err) {
+        failures.push(`create generated Secrets: ${message(err)}`);
+      }
       let desired: KubeObject[] | undefined;
       try {
         desired = await this.#desired(key, cluster, caps);
@@ -167,6 +181,7 @@ export class Reconciler {
   /** Drops what is remembered about a deleted ChatCluster. */
   forget(uid: string): void {
     this.#desiredCache.delete(uid);
+    this.#generatedSecrets.forget(uid);
   }
 
   /** The desired objects depend only on the spec (its generation), identity, capabilities and the

@@ -4,6 +4,12 @@
 import type { ChatCluster, ComponentName } from '../api/types.js';
 import { configMap, configMapName, dataChecksum, featureFlagsConfigMapName } from './config-maps.js';
 import {
+  KEY_ENCRYPTION_ACTIVE_ID_KEY,
+  KEY_ENCRYPTION_KEYS_KEY,
+  internalApiTokenRef,
+  keyEncryptionSecret,
+} from './generated-secrets.js';
+import {
   CONFIG_CHECKSUM_ANNOTATION,
   FEATURE_FLAGS_DIR,
   PORTS,
@@ -19,31 +25,39 @@ import {
   type DataSource,
 } from './referenced-data.js';
 
-type EnvVar = { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } };
+type EnvVar = {
+  name: string;
+  valueFrom: { secretKeyRef: { name: string; key: string; optional?: boolean } };
+};
 
-const secretEnv = (name: string, secret: string, key: string): EnvVar => ({
+const secretEnv = (name: string, secret: string, key: string, optional?: true): EnvVar => ({
   name,
-  valueFrom: { secretKeyRef: { name: secret, key } },
+  valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional } : {}) } },
 });
 
-/** Connection strings and credentials, read from the Secrets the ChatCluster references. */
+/**
+ * Connection strings and credentials, read from the Secrets the ChatCluster references or, for the
+ * internal API token and the key-encryption keys, from the Secrets the operator generated.
+ */
 export function secretEnvironment(cluster: ChatCluster, component: ComponentName): EnvVar[] {
-  const { dataStores, notification, internalApiToken } = cluster.spec;
+  const { dataStores, notification } = cluster.spec;
   const env: EnvVar[] = [];
   if (component === 'auth') {
     env.push(
       secretEnv('POSTGRES_URL', dataStores.postgres.secretRef.name, dataStores.postgres.secretRef.key),
     );
+    const keyEncryption = keyEncryptionSecret(cluster);
+    env.push(secretEnv('KEY_ENCRYPTION_KEYS', keyEncryption, KEY_ENCRYPTION_KEYS_KEY));
+    // Optional in the Secret: with a single key listed, that key is the active one.
+    env.push(secretEnv('KEY_ENCRYPTION_KEY_ID', keyEncryption, KEY_ENCRYPTION_ACTIVE_ID_KEY, true));
   }
   if (component === 'message') {
     env.push(secretEnv('MONGO_URL', dataStores.mongodb.secretRef.name, dataStores.mongodb.secretRef.key));
   }
   env.push(secretEnv('REDIS_URL', dataStores.redis.secretRef.name, dataStores.redis.secretRef.key));
-  if (internalApiToken) {
-    env.push(
-      secretEnv('INTERNAL_API_TOKEN', internalApiToken.secretRef.name, internalApiToken.secretRef.key),
-    );
-  }
+  // Every component: auth requires it on its internal API, message and notification present it.
+  const token = internalApiTokenRef(cluster);
+  env.push(secretEnv('INTERNAL_API_TOKEN', token.name, token.key));
   if (component === 'notification') {
     if (notification.fcm) {
       env.push(secretEnv('FCM_PROJECT_ID', notification.fcm.secretRef.name, 'projectId'));

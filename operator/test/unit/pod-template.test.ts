@@ -35,7 +35,7 @@ const pod = (
 ) => podTemplate(sampleCluster(spec), component) as unknown as Pod;
 
 describe('pod template', () => {
-  it("runs spec.image.version unless the component names its own version", () => {
+  it('runs spec.image.version unless the component names its own version', () => {
     const spec = { image: { repository: 'registry.example/chat', version: '1.4.0' } };
     expect(pod(spec).spec.containers[0]!.image).to.equal('registry.example/chat/message:1.4.0');
     const released = { ...spec, components: { message: { version: '1.4.1-rc.1' } } };
@@ -102,15 +102,22 @@ describe('pod template', () => {
           .spec.containers[0]!.env.filter((e) => e.valueFrom?.secretKeyRef)
           .map((e) => [e.name, e.valueFrom!.secretKeyRef]),
       );
+    // The internal API token and the key-encryption keys come from the generated Secrets
+    // (generated-secrets.test.ts).
+    const token = { INTERNAL_API_TOKEN: { name: 'prod-internal-api-token', key: 'token' } };
     expect(secretEnv('auth')).to.deep.equal({
       POSTGRES_URL: { name: 'chat-postgres', key: 'url' },
+      KEY_ENCRYPTION_KEYS: { name: 'prod-key-encryption', key: 'keys' },
+      KEY_ENCRYPTION_KEY_ID: { name: 'prod-key-encryption', key: 'activeKeyId', optional: true },
       REDIS_URL: { name: 'chat-redis', key: 'url' },
+      ...token,
     });
     expect(secretEnv('message')).to.deep.equal({
       MONGO_URL: { name: 'chat-mongodb', key: 'url' },
       REDIS_URL: { name: 'chat-redis', key: 'url' },
+      ...token,
     });
-    expect(Object.keys(secretEnv('notification'))).to.deep.equal(['REDIS_URL']);
+    expect(Object.keys(secretEnv('notification'))).to.deep.equal(['REDIS_URL', 'INTERNAL_API_TOKEN']);
   });
 
   it('reads provider credentials from the notification Secrets under the documented keys', () => {

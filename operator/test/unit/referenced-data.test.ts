@@ -56,14 +56,24 @@ describe('referenced data checksum on the pod template', () => {
   });
 
   it('derives the sources from the built pod template: each component its own Secrets, no own ConfigMap', () => {
-    expect(names('auth')).to.deep.equal(['Secret/chat-postgres', 'Secret/chat-redis']);
-    expect(names('message')).to.deep.equal(['Secret/chat-mongodb', 'Secret/chat-redis']);
-    expect(names('notification')).to.deep.equal(['Secret/chat-redis']);
+    // prod-internal-api-token and prod-key-encryption: the Secrets the operator generates.
+    expect(names('auth')).to.deep.equal([
+      'Secret/chat-postgres',
+      'Secret/chat-redis',
+      'Secret/prod-internal-api-token',
+      'Secret/prod-key-encryption',
+    ]);
+    expect(names('message')).to.deep.equal([
+      'Secret/chat-mongodb',
+      'Secret/chat-redis',
+      'Secret/prod-internal-api-token',
+    ]);
+    expect(names('notification')).to.deep.equal(['Secret/chat-redis', 'Secret/prod-internal-api-token']);
     expect(
       names('notification', {
         notification: { fcm: { secretRef: { name: 'fcm' } }, sendgrid: { secretRef: { name: 'sg' } } },
       }),
-    ).to.deep.equal(['Secret/chat-redis', 'Secret/fcm', 'Secret/sg']);
+    ).to.deep.equal(['Secret/chat-redis', 'Secret/fcm', 'Secret/prod-internal-api-token', 'Secret/sg']);
   });
 
   it('changes when the data of a Secret the component reads changes, and only then', () => {
