@@ -64,6 +64,9 @@ export function devChatCluster(options: DevClusterOptions): Record<string, unkno
       // through NodePorts (exposure.ts), as no ingress controller can run here.
       ingress: { enabled: true, host: 'chat.localhost' },
       chatPage: { enabled: true },
+      // internalApiToken and keyEncryption stay unset: the operator generates the Secrets
+      // chat-internal-api-token and chat-key-encryption, as for any ChatCluster that names none, and
+      // the images run with NODE_ENV=production, so auth would not start without them.
       preStopDelaySeconds: 1,
       terminationGracePeriodSeconds: 15,
     },
