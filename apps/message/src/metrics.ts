@@ -3,6 +3,32 @@ import type { Metrics } from '@chatcluster/kit';
 
 export const deliveryLatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5];
 
+/**
+ * Why connections end. `error` (no clean close: a protocol or socket error, or the client's 1006),
+ * `heartbeat` (the client stopped answering pings) and `lost` (open when the process died, counted by
+ * the process that replaced it: ws/lost-connections.ts) count against WebSocket stability.
+ */
+export const closeReasons = [
+  'client',
+  'error',
+  'heartbeat',
+  'idle',
+  'lost',
+  'shutdown',
+  'slow_consumer',
+  'token_expired',
+  'too_big',
+] as const;
+
+/** Every reason from process start, so an SLI dividing by the closes is never absent. */
+function closesByReason(metrics: Metrics) {
+  const counter = metrics.counter('ws_connections_closed_total', 'WebSocket connections closed, by reason.', [
+    'reason',
+  ]);
+  for (const reason of closeReasons) counter.inc({ reason }, 0);
+  return counter;
+}
+
 export function messageMetrics(metrics: Metrics) {
   return {
     deliveryLatency: metrics.histogram(
@@ -13,11 +39,7 @@ export function messageMetrics(metrics: Metrics) {
     ),
     connections: metrics.gauge('ws_connections', 'Open WebSocket connections.', []),
     connectionsOpened: metrics.counter('ws_connections_opened_total', 'WebSocket connections opened.', []),
-    connectionsClosed: metrics.counter(
-      'ws_connections_closed_total',
-      'WebSocket connections closed, by reason.',
-      ['reason'],
-    ),
+    connectionsClosed: closesByReason(metrics),
     deliveries: metrics.counter('deliveries_total', 'Message events written to subscriber sockets.', []),
     clientAcked: metrics.counter(
       'client_acked_deliveries_total',

@@ -41,8 +41,9 @@ export function websockets(): GrafanaDashboard {
             ],
           },
           {
-            title: 'Connections closed by an error',
-            description: 'Error closes as a share of opens: the stability SLI (objective 99.9 %, so 0.1 %).',
+            title: 'Connections ended without a clean close',
+            description:
+              'Closes by an error, a dead peer (heartbeat) or a killed instance (lost) as a share of all closes: the stability SLI (objective 99.9 %, so 0.1 %).',
             unit: 'percentunit',
             min: 0,
             thresholds: [
@@ -52,8 +53,8 @@ export function websockets(): GrafanaDashboard {
             thresholdLines: true,
             queries: [
               {
-                expr: `sum(${rate('chat_message_ws_connections_closed_total{reason="error"}')}) / sum(${rate('chat_message_ws_connections_opened_total')})`,
-                legend: 'error closes / opens',
+                expr: `sum(${rate('chat_message_ws_connections_closed_total{reason=~"error|heartbeat|lost"}')}) / sum(${rate('chat_message_ws_connections_closed_total')})`,
+                legend: 'unclean closes / closes',
               },
             ],
           },

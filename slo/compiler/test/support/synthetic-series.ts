@@ -67,16 +67,30 @@ export const SYNTHETIC_TRAFFIC: Record<string, Builder> = {
   'message-api-availability': httpApi('chat_message'),
   'auth-availability': httpApi('chat_auth'),
   'websocket-stability': (phases, budget) => [
-    { series: 'chat_message_ws_connections_opened_total', values: counterValues(phases, all) },
-    {
-      series: 'chat_message_ws_connections_closed_total{reason="error"}',
-      values: counterValues(phases, bad(budget)),
-    },
-    // Most connections end normally; those closes must not count against stability.
+    // Connections that ended: most by the client or a deploy (clean), the bad ones split across the
+    // three unclean reasons.
     {
       series: 'chat_message_ws_connections_closed_total{reason="client"}',
       values: counterValues(phases, (p) => good(budget)(p) * 0.9),
     },
+    {
+      series: 'chat_message_ws_connections_closed_total{reason="shutdown"}',
+      values: counterValues(phases, (p) => good(budget)(p) * 0.1),
+    },
+    {
+      series: 'chat_message_ws_connections_closed_total{reason="error"}',
+      values: counterValues(phases, (p) => bad(budget)(p) * 0.6),
+    },
+    {
+      series: 'chat_message_ws_connections_closed_total{reason="heartbeat"}',
+      values: counterValues(phases, (p) => bad(budget)(p) * 0.2),
+    },
+    {
+      series: 'chat_message_ws_connections_closed_total{reason="lost"}',
+      values: counterValues(phases, (p) => bad(budget)(p) * 0.2),
+    },
+    // Opens are not the denominator: reconnects after a crash must not dilute it.
+    { series: 'chat_message_ws_connections_opened_total', values: counterValues(phases, (p) => all(p) * 3) },
   ],
   'notification-success': (phases, budget) => [
     { series: 'chat_notification_sent_total{provider="fcm"}', values: counterValues(phases, good(budget)) },
