@@ -17,6 +17,7 @@ import { messageRoutes } from './http/routes.js';
 import { messageMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox/relay.js';
 import { Presence } from './presence.js';
+import { LostConnections } from './ws/lost-connections.js';
 import { RateLimiter } from './rate-limit.js';
 import { SendService } from './send-service.js';
 import { createStoreGuard } from './store/guard.js';
@@ -234,6 +235,17 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         await store.flushCounters().catch(() => undefined);
       });
       ctx.onShutdown('presence', () => presence.stop());
+      // Runs after the drain (hooks run newest first): nothing is open any more, nothing was lost.
+      const lostConnections = new LostConnections({
+        redis: bus.cmd,
+        guard: redisGuard,
+        instanceId: config.INSTANCE_ID,
+        openNow: () => ws?.connections.size ?? 0,
+        metrics: m,
+        logger,
+      });
+      lostConnections.start();
+      ctx.onShutdown('lost connections', () => lostConnections.stop());
       ctx.onShutdown('delivery hub', () => hub.close());
       ctx.onShutdown('websocket drain', async () => {
         await ws?.drain(config.RECONNECT_SPREAD_MS, Date.now() + config.SHUTDOWN_TIMEOUT_MS - 2_000);
