@@ -23,7 +23,11 @@ export class RecordingClient {
   readonly notices: number[] = [];
   readonly closeCodes: number[] = [];
 
-  constructor(urls: string[], token: string, options: { minBackoffMs?: number; maxBackoffMs?: number } = {}) {
+  constructor(
+    urls: string[],
+    token: string | (() => Promise<string>),
+    options: { minBackoffMs?: number; maxBackoffMs?: number } = {},
+  ) {
     this.client = new ChatClient({
       urls: urls.map(wsUrl),
       token,
