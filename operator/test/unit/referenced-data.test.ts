@@ -91,7 +91,7 @@ describe('referenced data checksum on the pod template', () => {
     expect(checksum('auth', new Map([['Secret/chat-redis', 'r1']]))).to.not.equal(checksum('auth', digests));
   });
 
-  it('digests data independently of key order, keyed by the object uid, never showing a value', () => {
+  it('digests data independently of key order, keyed by the object uid', () => {
     const a = dataDigest('uid-1', { user: 'chat', password: 'hunter2' });
     expect(dataDigest('uid-1', { password: 'hunter2', user: 'chat' })).to.equal(a);
     expect(dataDigest('uid-1', { user: 'chat', password: 'hunter3' })).to.not.equal(a);
@@ -100,6 +100,5 @@ describe('referenced data checksum on the pod template', () => {
     );
     expect(dataDigest('uid-1', { user: 'chat' }, { password: 'aHVudGVyMg==' })).to.not.equal(a);
     expect(a).to.match(/^[0-9a-f]{64}$/);
-    expect(a).to.not.include('hunter2');
   });
 });
