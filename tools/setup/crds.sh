@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the third-party CRDs the operator's tests install into a real kube-apiserver: Argo Rollouts
 # (Rollout and its analysis kinds) and the Prometheus Operator (PrometheusRule, ServiceMonitor,
-# PodMonitor), and Argo Rollouts' own install manifest, which the local cluster applies. They come from
+# PodMonitor), Argo Rollouts' own install manifest, and the Prometheus Operator's full CRD set and RBAC
+# examples, which the local cluster applies. They come from
 # the Go module proxy, the one source reachable without general internet, and land in $CACHE/crds
 # (test/harness thirdPartyCrdFiles) and $CACHE/manifests.
 source "$(dirname "$0")/lib.sh"
@@ -17,12 +18,12 @@ prom_files=(
   monitoring.coreos.com_podmonitors.yaml
 )
 MANIFESTS="$CACHE/manifests"
-key="argo-rollouts@$ARGO_ROLLOUTS_VERSION prometheus-operator@$PROMETHEUS_OPERATOR_VERSION manifests"
+key="argo-rollouts@$ARGO_ROLLOUTS_VERSION prometheus-operator@$PROMETHEUS_OPERATOR_VERSION manifests+prometheus-operator"
 
 all_present() {
   local f
   for f in "${argo_files[@]}" "${prom_files[@]}"; do [ -f "$CRDS/$f" ] || return 1; done
-  [ -f "$MANIFESTS/argo-rollouts-install.yaml" ]
+  [ -f "$MANIFESTS/argo-rollouts-install.yaml" ] && [ -d "$MANIFESTS/prometheus-operator/crds" ]
 }
 if up_to_date crds "$key" && all_present; then
   say "third-party CRDs present in $CRDS"
@@ -63,5 +64,15 @@ mkdir -p "$MANIFESTS"
 install -m 644 "$argo/manifests/install.yaml" "$MANIFESTS/argo-rollouts-install.yaml"
 prom=$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
 copy_crds "$prom/example/prometheus-operator-crd" "${prom_files[@]}"
+# Everything the Prometheus Operator needs to run in the local cluster: all its CRDs, and the RBAC
+# examples for the operator and for the Prometheus it manages.
+rm -rf "$MANIFESTS/prometheus-operator.tmp"
+mkdir -p "$MANIFESTS/prometheus-operator.tmp"
+cp -r "$prom/example/prometheus-operator-crd" "$MANIFESTS/prometheus-operator.tmp/crds"
+cp -r "$prom/example/rbac/prometheus-operator" "$MANIFESTS/prometheus-operator.tmp/operator"
+cp -r "$prom/example/rbac/prometheus" "$MANIFESTS/prometheus-operator.tmp/prometheus"
+chmod -R u+w,go+r "$MANIFESTS/prometheus-operator.tmp"
+rm -rf "$MANIFESTS/prometheus-operator"
+mv "$MANIFESTS/prometheus-operator.tmp" "$MANIFESTS/prometheus-operator"
 mark_built crds "$key"
 say "third-party CRDs ready in $CRDS"

@@ -12,12 +12,14 @@ import { createTempDir, removeTempDir } from './tempdir.js';
 export interface AlertmanagerOptions {
   /** alertmanager.yml contents. */
   configYaml: string;
+  /** The address to listen on (default 127.0.0.1); `make dev` uses the node address so pods reach it. */
+  host?: string;
   extraArgs?: readonly string[];
   readyTimeoutMs?: number;
 }
 
 export interface AlertmanagerServer {
-  /** `http://127.0.0.1:<port>`; the API is under /api/v2. */
+  /** `http://<host>:<port>`; the API is under /api/v2. */
   url: string;
   port: number;
   configFile: string;
@@ -35,7 +37,8 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
   const dir = createTempDir('alertmanager');
   try {
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    const host = options.host ?? '127.0.0.1';
+    const url = `http://${host}:${port}`;
     const configFile = join(dir, 'alertmanager.yml');
     await writeFile(configFile, options.configYaml);
     const server = await ManagedProcess.start({
@@ -44,7 +47,7 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
       args: [
         `--config.file=${configFile}`,
         `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
+        `--web.listen-address=${host}:${port}`,
         // An empty address disables clustering (and its gossip port on 0.0.0.0:9094).
         '--cluster.listen-address=',
         '--log.level=warn',

@@ -28,6 +28,8 @@ export interface DevClusterOptions {
   providerSinkUrl: string;
   /** The tag tools/images gave this build's images. */
   imageTag: string;
+  /** The in-cluster Prometheus the canary analysis queries. */
+  prometheusAddress: string;
 }
 
 export function devChatCluster(options: DevClusterOptions): Record<string, unknown> {
@@ -47,8 +49,11 @@ export function devChatCluster(options: DevClusterOptions): Record<string, unkno
       ...cluster.spec,
       image: { repository: DEFAULT_REPOSITORY, version: options.imageTag, pullPolicy: 'Never' },
       components,
-      // A real Argo Rollouts canary, with steps short enough for a development loop. The SLO-gated
-      // analysis needs the in-cluster Prometheus of "canary releases" (issue 14): off here until then.
+      // A real Argo Rollouts canary, with steps short enough for a development loop. The analysis
+      // (canary health and SLO burn rates, from the in-cluster Prometheus) needs chat traffic on the
+      // canary, or it pauses the release as Inconclusive: off here, so an idle `make dev` rolls out by
+      // itself; the canary journeys (test/e2e) turn it on through these same fields.
+      monitoring: { ...(cluster.spec.monitoring as object), prometheusAddress: options.prometheusAddress },
       rollout: {
         strategy: 'Canary',
         canary: {

@@ -1,6 +1,6 @@
 // The operator, installed into the local cluster as users install it: `helm install` of the chart in
 // charts/chatcluster-operator (its CRD, RBAC, two replicas with leader election, PDB), with the
-// locally built image.
+// locally built image, and its ServiceMonitor for the in-cluster Prometheus.
 import { fileURLToPath } from 'node:url';
 import { helm } from '@chatcluster/harness';
 import type { LocalCluster } from '@chatcluster/cluster';
@@ -33,6 +33,8 @@ export async function installOperator(cluster: LocalCluster, image: string): Pro
     `image.tag=${tag}`,
     '--set',
     'image.pullPolicy=Never',
+    '--set',
+    'metrics.serviceMonitor.enabled=true',
     '--wait',
     '--timeout',
     '180s',

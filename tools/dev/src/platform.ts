@@ -1,32 +1,29 @@
 // What `make dev` runs, in start order; each part is stopped in reverse order. The chat services run
-// as real pods in a local single-node cluster (tools/cluster); the data stores, the FCM/SendGrid sink,
-// Prometheus and Alertmanager run beside it on this machine, as managed services would outside a
-// cluster, listening on the node address so pods reach them.
+// as real pods in a local single-node cluster (tools/cluster), with Argo Rollouts and the Prometheus
+// Operator (whose Prometheus scrapes the ServiceMonitors and evaluates the PrometheusRule the
+// ChatCluster operator writes, and gates canaries); the data stores, the FCM/SendGrid sink and
+// Alertmanager run beside it on this machine, as managed services would outside a cluster, listening on
+// the node address so pods reach them.
 import {
   startAlertmanager,
   startFerretDB,
   startPostgres,
-  startPrometheus,
   startRedis,
-  thirdPartyCrdFiles,
-  installCrds,
-  prometheusOperatorCrdFileNames,
   type AlertmanagerServer,
   type FerretDBServer,
   type PostgresServer,
-  type PrometheusServer,
   type RedisServer,
 } from '@chatcluster/harness';
 import { CLUSTER_CIDR, NODE_ADDRESS, startCluster, type LocalCluster } from '@chatcluster/cluster';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installArgoRollouts } from './argo-rollouts.js';
 import { CLUSTER_NAME, CLUSTER_NAMESPACE, applyChatCluster, type DataStoreUrls } from './chat-cluster.js';
 import { exposeServices, type ExposedComponent } from './exposure.js';
 import { OPERATOR_NAMESPACE, installOperator } from './operator-release.js';
-import { clusterPrometheusConfig } from './prometheus-config.js';
+import { installPrometheusOperator, type InClusterPrometheus } from './prometheus-operator.js';
 import { startProviderSink, type ProviderSink } from './provider-sink.js';
 
 export interface RunningPlatform {
@@ -46,7 +43,7 @@ export interface PlatformParts {
   mongo: FerretDBServer;
   sink: ProviderSink;
   alertmanager: AlertmanagerServer;
-  prometheus: PrometheusServer;
+  prometheus: InClusterPrometheus;
 }
 
 export interface PlatformOptions {
@@ -61,12 +58,12 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** The SLO compiler's committed output (slo/generated): burn-rate rules and the alert routing. */
-const sloGenerated = fileURLToPath(new URL('../../../../slo/generated/', import.meta.url));
-const sloRuleFiles = (): string[] =>
-  readdirSync(`${sloGenerated}rules`)
-    .filter((name) => name.endsWith('.yml'))
-    .map((name) => `${sloGenerated}rules/${name}`);
+/** The SLO compiler's committed alert routing (slo/generated/alertmanager.yml). The burn-rate rules
+ * reach Prometheus as the PrometheusRule the operator compiles from the ChatCluster's SLOs. */
+const alertRouting = fileURLToPath(new URL('../../../../slo/generated/alertmanager.yml', import.meta.url));
+
+/** The version in the Prometheus image's tag (tools/images tags it v<PROMETHEUS_SERVER_VERSION>). */
+const prometheusVersion = (image: string): string => image.slice(image.lastIndexOf(':') + 1);
 
 export { CLUSTER_NAME, CLUSTER_NAMESPACE, OPERATOR_NAMESPACE };
 
@@ -94,12 +91,14 @@ export async function startPlatform(
     );
 
     progress(`starting PostgreSQL, Redis and FerretDB (MongoDB wire protocol) on ${NODE_ADDRESS}`);
-    const [postgres, redis, mongo] = await Promise.all([
+    const [postgres, redis] = await Promise.all([
       startPostgres({ host: NODE_ADDRESS, trustedNetworks: [CLUSTER_CIDR] }),
       startRedis({ host: NODE_ADDRESS }),
-      startFerretDB({ host: NODE_ADDRESS }),
     ]);
-    started.push(postgres, redis, mongo);
+    started.push(postgres, redis);
+    // FerretDB keeps the documents in a database of its own on that PostgreSQL (stopped before it).
+    const mongo = await startFerretDB({ host: NODE_ADDRESS, postgres });
+    started.push(mongo);
     Object.assign(parts, { postgres, redis, mongo });
     endpoints.push(['PostgreSQL', postgres.url], ['Redis', redis.url], ['MongoDB (FerretDB)', mongo.url]);
 
@@ -109,13 +108,29 @@ export async function startPlatform(
     parts.sink = sink;
     endpoints.push(['notifications sent', sink.logFile]);
 
-    progress('installing Argo Rollouts, the Prometheus Operator CRDs and the operator (helm)');
-    await installArgoRollouts(cluster, cluster.images.images['argo-rollouts']);
-    const prometheusCrds = thirdPartyCrdFiles().filter((file) =>
-      (prometheusOperatorCrdFileNames as readonly string[]).includes(basename(file)),
+    progress(
+      'starting Alertmanager; installing Argo Rollouts, the Prometheus Operator and the operator (helm)',
     );
-    await installCrds(cluster.kubeConfig, prometheusCrds);
-    await installOperator(cluster, cluster.images.images.operator);
+    const alertmanager = await startAlertmanager({
+      configYaml: readFileSync(alertRouting, 'utf8'),
+      host: NODE_ADDRESS,
+    });
+    started.push(alertmanager);
+    parts.alertmanager = alertmanager;
+    const { images } = cluster.images;
+    await installArgoRollouts(cluster, images['argo-rollouts']);
+    const prometheus = await installPrometheusOperator(cluster, {
+      images: {
+        operator: images['prometheus-operator'],
+        configReloader: images['prometheus-config-reloader'],
+        prometheus: images.prometheus,
+      },
+      prometheusVersion: prometheusVersion(images.prometheus),
+      alertmanager: `${NODE_ADDRESS}:${alertmanager.port}`,
+    });
+    parts.prometheus = prometheus;
+    endpoints.push(['Prometheus', prometheus.url], ['Alertmanager', alertmanager.url]);
+    await installOperator(cluster, images.operator);
 
     progress('applying the ChatCluster `chat` and waiting for it to be Ready');
     const storeUrl = options.storeUrl ?? ((_store: keyof DataStoreUrls, url: string) => Promise.resolve(url));
@@ -127,6 +142,7 @@ export async function startPlatform(
       },
       providerSinkUrl: sink.url,
       imageTag: cluster.images.tag,
+      prometheusAddress: prometheus.inClusterUrl,
     });
     const urls = await exposeServices(cluster, CLUSTER_NAME, CLUSTER_NAMESPACE);
     endpoints.push(
@@ -136,25 +152,6 @@ export async function startPlatform(
       ['notification API', `${urls.notification}/api/v1`],
     );
 
-    progress('starting Prometheus and Alertmanager');
-    const alertmanager = await startAlertmanager({
-      configYaml: readFileSync(`${sloGenerated}alertmanager.yml`, 'utf8'),
-    });
-    started.push(alertmanager);
-    parts.alertmanager = alertmanager;
-    const prometheus = await startPrometheus({
-      configYaml: clusterPrometheusConfig({
-        apiServer: cluster.server,
-        tls: cluster.adminTls,
-        alertmanager: `127.0.0.1:${alertmanager.port}`,
-        operatorNamespace: OPERATOR_NAMESPACE,
-      }),
-      ruleFiles: sloRuleFiles(),
-      server: 'prometheus-server',
-    });
-    started.push(prometheus);
-    parts.prometheus = prometheus;
-    endpoints.push(['Prometheus', prometheus.url], ['Alertmanager', alertmanager.url]);
     return { endpoints, parts: parts as PlatformParts, urls, stop };
   } catch (error) {
     await stop();

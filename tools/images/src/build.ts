@@ -23,7 +23,14 @@ import type { DescribedImage, ImageConfig, ImageLayer, NamedImage } from './oci.
 
 export const APP_COMPONENTS = ['auth', 'message', 'notification', 'operator'] as const;
 export type AppComponent = (typeof APP_COMPONENTS)[number];
-export type ImageName = 'pause' | 'coredns' | 'argo-rollouts' | AppComponent;
+export type ImageName =
+  | 'pause'
+  | 'coredns'
+  | 'argo-rollouts'
+  | 'prometheus'
+  | 'prometheus-operator'
+  | 'prometheus-config-reloader'
+  | AppComponent;
 
 /** The name containerd's CRI `sandbox_image` asks for; it is never pulled, so it must be this one. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
@@ -113,6 +120,9 @@ export async function buildAndImportImages(options: BuildAndImportOptions): Prom
     pause: input(join(cacheDir(), 'bin', 'pause'), 'tools/setup/go-tools.sh'),
     coredns: input(join(cacheDir(), 'bin', 'coredns'), 'tools/setup/go-tools.sh'),
     argoRollouts: input(join(cacheDir(), 'bin', 'rollouts-controller'), 'tools/setup/go-tools.sh'),
+    prometheus: input(join(cacheDir(), 'bin', 'prometheus'), 'tools/setup/go-tools.sh'),
+    prometheusOperator: input(join(cacheDir(), 'bin', 'prometheus-operator'), 'tools/setup/go-tools.sh'),
+    configReloader: input(join(cacheDir(), 'bin', 'prometheus-config-reloader'), 'tools/setup/go-tools.sh'),
   };
   // Scratch space next to the cache, so layers can be hard-linked into the archives.
   await mkdir(imagesDir, { recursive: true });
@@ -133,7 +143,30 @@ export async function buildAndImportImages(options: BuildAndImportOptions): Prom
       User: '999',
       Entrypoint: ['/rollouts-controller'],
     });
-    log(`layered pause, coredns and argo-rollouts (${watch()})`);
+    // The Prometheus Operator's three images as upstream lays them out: the operator starts the
+    // Prometheus container through its image's entrypoint and the reloader as /bin/prometheus-config-reloader.
+    const prometheus = await binaryImage(
+      inputs.prometheus,
+      'prometheus',
+      work,
+      { User: '65534', WorkingDir: '/prometheus', Entrypoint: ['/bin/prometheus'] },
+      '/bin',
+    );
+    const prometheusOperator = await binaryImage(
+      inputs.prometheusOperator,
+      'operator',
+      work,
+      { User: '65534', Entrypoint: ['/bin/operator'] },
+      '/bin',
+    );
+    const configReloader = await binaryImage(
+      inputs.configReloader,
+      'prometheus-config-reloader',
+      work,
+      { User: '65534', Entrypoint: ['/bin/prometheus-config-reloader'] },
+      '/bin',
+    );
+    log(`layered pause, coredns, argo-rollouts and the Prometheus Operator's images (${watch()})`);
 
     watch = stopwatch();
     const base: ImageLayer = {
@@ -149,6 +182,9 @@ export async function buildAndImportImages(options: BuildAndImportOptions): Prom
       pause: PAUSE_IMAGE,
       coredns: `${repository}/coredns:${await corednsVersion()}`,
       'argo-rollouts': `${repository}/argo-rollouts:${await pinnedVersion('ARGO_ROLLOUTS_VERSION')}`,
+      prometheus: `${repository}/prometheus:v${await pinnedVersion('PROMETHEUS_SERVER_VERSION')}`,
+      'prometheus-operator': `${repository}/prometheus-operator:${await pinnedVersion('PROMETHEUS_OPERATOR_VERSION')}`,
+      'prometheus-config-reloader': `${repository}/prometheus-config-reloader:${await pinnedVersion('PROMETHEUS_OPERATOR_VERSION')}`,
       ...Object.fromEntries(apps.map(({ component }) => [component, `${repository}/${component}:${tag}`])),
     } as Record<ImageName, string>;
     // The four apps share one archive: their base layer is stored and imported once.
@@ -156,6 +192,14 @@ export async function buildAndImportImages(options: BuildAndImportOptions): Prom
       ['pause', [{ reference: images.pause, image: pause }]],
       ['coredns', [{ reference: images.coredns, image: coredns }]],
       ['argo-rollouts', [{ reference: images['argo-rollouts'], image: argoRollouts }]],
+      ['prometheus', [{ reference: images.prometheus, image: prometheus }]],
+      [
+        'prometheus-operator',
+        [
+          { reference: images['prometheus-operator'], image: prometheusOperator },
+          { reference: images['prometheus-config-reloader'], image: configReloader },
+        ],
+      ],
       ['apps', apps.map(({ component, image }) => ({ reference: images[component], image }))],
     ]);
     log(`images ready (${total()})`);
@@ -165,18 +209,58 @@ export async function buildAndImportImages(options: BuildAndImportOptions): Prom
   }
 }
 
-/** An image of one static binary at /<name>. */
+export interface VariantOptions {
+  containerdSocket: string;
+  component: AppComponent;
+  /** The variant's tag, e.g. `<tag>-faulty`. */
+  tag: string;
+  /** Environment the variant's image adds: the configuration that makes this version differ. */
+  env: Record<string, string>;
+  repository?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * One app image built as buildAndImportImages builds it, with `env` added to its config, imported
+ * under `tag`: a release whose only difference is its configuration (the canary journeys' bad builds).
+ */
+export async function buildAndImportVariant(options: VariantOptions): Promise<string> {
+  const log = options.log ?? (() => {});
+  const imagesDir = join(cacheDir(), 'images');
+  const work = await mkdtemp(join(imagesDir, `.build-${process.pid}-`));
+  try {
+    const base: ImageLayer = {
+      ...(await describeFile(join(imagesDir, 'base-rootfs.tar'))),
+      createdBy: 'tools/setup/base-image.sh: Debian bookworm (essential) + ca-certificates, libstdc++6, node',
+    };
+    const spec = appImageSpec(await readFile(join(ROOT, DOCKERFILES[options.component]), 'utf8'));
+    const { image } = await appImage(options.component, spec, base, work, log, options.env);
+    const reference = `${options.repository ?? DEFAULT_REPOSITORY}/${options.component}:${options.tag}`;
+    await importMissing({ socket: options.containerdSocket }, imagesDir, log, [
+      [`variant-${options.component}`, [{ reference, image }]],
+    ]);
+    return reference;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** An image of one static binary at <directory>/<name>. */
 async function binaryImage(
   binary: string,
   name: string,
   work: string,
   config: ImageConfig,
+  directory = '/',
 ): Promise<DescribedImage> {
-  const dir = join(work, name);
+  // Apart from the app images' scratch (`<work>/<component>`): the Prometheus Operator's binary is
+  // also called `operator`.
+  const dir = join(work, `binary-${name}`);
   await mkdir(dir);
   await linkOrCopy(binary, join(dir, name));
-  const layer = await createLayer(dir, '/', join(work, `${name}.tar`));
-  return describeImage({ config, layers: [{ ...layer, createdBy: `COPY ${name} /${name}` }] });
+  const layer = await createLayer(dir, directory, join(work, `binary-${name}.tar`));
+  const target = `${directory.replace(/\/+$/, '')}/${name}`;
+  return describeImage({ config, layers: [{ ...layer, createdBy: `COPY ${name} ${target}` }] });
 }
 
 interface AppImage {
@@ -206,13 +290,17 @@ async function appImage(
   base: ImageLayer,
   work: string,
   log: (line: string) => void,
+  extraEnv: Record<string, string> = {},
 ): Promise<AppImage> {
   const watch = stopwatch();
   const assembled = join(work, component);
   await exec(process.execPath, ['tools/images/assemble.mjs', spec.workspace, assembled], { cwd: ROOT });
   const app = await createLayer(assembled, spec.appPath, join(work, `${component}.tar`));
+  const config = appImageConfig(BASE_CONFIG, spec.config);
+  const added = Object.entries(extraEnv).map(([name, value]) => `${name}=${value}`);
+  if (added.length > 0) config.Env = [...(config.Env ?? []), ...added];
   const image = describeImage({
-    config: appImageConfig(BASE_CONFIG, spec.config),
+    config,
     layers: [
       base,
       { ...app, createdBy: `COPY --from=build /out ${spec.appPath} (assemble.mjs ${spec.workspace})` },

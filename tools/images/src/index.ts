@@ -7,9 +7,10 @@ export {
   PAUSE_IMAGE,
   appImageConfig,
   buildAndImportImages,
+  buildAndImportVariant,
   cacheDir,
 } from './build.js';
-export type { AppComponent, BuildAndImportOptions, BuiltImages, ImageName } from './build.js';
+export type { AppComponent, BuildAndImportOptions, BuiltImages, ImageName, VariantOptions } from './build.js';
 export { importArchive, listImages } from './containerd-import.js';
 export type { ContainerdTarget } from './containerd-import.js';
 export { appImageSpec, parseDockerfile, runtimeConfig } from './dockerfile.js';
