@@ -77,11 +77,23 @@ export interface SendFrame {
   clientMessageId: string;
   body: string;
 }
-export interface ClientAckFrame {
-  type: 'ack';
+/** The client processed every event of `channelId` up to `seq`. */
+export interface AckPosition {
   channelId: string;
   seq: number;
 }
+/** Positions of every channel that moved, in one frame (what the SDK sends, every few seconds). */
+export interface CoalescedAckFrame {
+  type: 'ack';
+  acks: AckPosition[];
+}
+/** One channel's position (older clients; still accepted). */
+export interface ChannelAckFrame extends AckPosition {
+  type: 'ack';
+}
+export type ClientAckFrame = CoalescedAckFrame | ChannelAckFrame;
+/** The most positions one coalesced ack carries. */
+export const maxAckPositions = 500;
 export interface PingFrame {
   type: 'ping';
   id?: string;

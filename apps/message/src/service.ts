@@ -12,6 +12,7 @@ import { createRedisGuard } from './bus/redis-guard.js';
 import { ChannelEventOrder, RevocationReader } from './bus/revocations.js';
 import { messageConfigSchema, type MessageConfig } from './config.js';
 import { Hub } from './delivery/hub.js';
+import { deliveryObserver } from './delivery/observer.js';
 import { authProxy } from './http/auth-proxy.js';
 import { messageRoutes } from './http/routes.js';
 import { messageMetrics } from './metrics.js';
@@ -69,6 +70,7 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       const redisGuard = createRedisGuard(config.REDIS_TIMEOUT_MS, metrics);
       const bus = new Bus({
         url: config.REDIS_URL,
+        instanceId: config.INSTANCE_ID,
         guard: redisGuard,
         logger,
         recentSize: config.RECENT_CACHE_SIZE,
@@ -111,6 +113,7 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         logger,
         sealAfterMs: config.HOLE_SEAL_AFTER_MS,
         redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+        observe: deliveryObserver(m),
       });
       hubRef = hub;
       holeSealed = (channelId, seq) => {

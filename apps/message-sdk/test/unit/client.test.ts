@@ -180,4 +180,43 @@ describe('message-sdk: client', () => {
     expect((await limited).seq).to.equal(9);
     client.close();
   });
+
+  it('acknowledges deliveries in one frame for every channel that moved, once per ackIntervalMs', async () => {
+    const client = new ChatClient({ url: 'ws://a/ws', token: 't', WebSocket: FakeSocket, ackIntervalMs: 40 });
+    const inChannel = (channelId: string, seq: number): ServerFrame => {
+      const frame = event(seq) as Extract<ServerFrame, { type: 'event' }>;
+      return { ...frame, event: { ...frame.event, channelId } } as ServerFrame;
+    };
+    client.connect();
+    await tick();
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    client.subscribe('ch');
+    client.subscribe('other');
+    const acks = () => socket.sent.filter((f) => f['type'] === 'ack');
+    socket.deliver(inChannel('ch', 1));
+    socket.deliver(inChannel('ch', 2));
+    socket.deliver(inChannel('other', 1));
+    await tick(10);
+    expect(acks(), 'nothing before the interval').to.deep.equal([]);
+    await tick(60);
+    expect(acks()).to.deep.equal([
+      {
+        type: 'ack',
+        acks: [
+          { channelId: 'ch', seq: 2 },
+          { channelId: 'other', seq: 1 },
+        ],
+      },
+    ]);
+    socket.deliver(inChannel('other', 2));
+    await tick(70);
+    expect(acks()[1], 'only the channel that moved').to.deep.equal({
+      type: 'ack',
+      acks: [{ channelId: 'other', seq: 2 }],
+    });
+    await tick(70);
+    expect(acks(), 'nothing moved, nothing sent').to.have.length(2);
+    client.close();
+  });
 });

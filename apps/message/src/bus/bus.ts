@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '@chatcluster/kit';
 import type { MessageEvent, MessageView } from '@chatcluster/message-sdk';
+import { adoptEncoding, encodedEvent } from '../delivery/encoding.js';
 import { CHANNEL_EVENTS, eventsChannel, eventsPrefix, historyKey, NOTIFY_STREAM } from './keys.js';
 import type { RedisGuard } from './redis-guard.js';
 
@@ -28,8 +29,18 @@ function isHoleNotice(value: unknown): value is HoleNotice {
 /** The relay compares this many of a channel's newest history entries with its counter. */
 const minHistory = 100;
 
+/**
+ * Event payloads on `chat:events:*` are `<instanceId> <event JSON>`: an instance skips its own
+ * (delivered locally before publishing) without parsing them. A payload that starts with `{` has no
+ * origin (an older publisher) and is always taken.
+ */
+const originSeparator = 0x20;
+const jsonStart = 0x7b;
+
 export interface BusOptions {
   url: string;
+  /** Names this instance's publications, so it can drop their echo unread. */
+  instanceId: string;
   guard: RedisGuard;
   logger: Logger;
   recentSize: number;
@@ -43,10 +54,12 @@ export class Bus {
   #onChannelEvent: (event: AuthChannelEvent) => void = () => undefined;
   #onResubscribed: () => void = () => undefined;
   #everReady = false;
+  readonly #origin: Buffer;
   /** When the subscriber connection was last lost (null while connected). */
   downSince: Date | null = null;
 
   constructor(private readonly options: BusOptions) {
+    this.#origin = Buffer.from(`${options.instanceId} `);
     const common = {
       lazyConnect: true,
       // Fail commands at once while disconnected instead of queueing them without bound.
@@ -109,10 +122,20 @@ export class Bus {
 
   #dispatch(channel: string, payload: Buffer): void {
     try {
-      const parsed = JSON.parse(payload.toString('utf8')) as unknown;
+      let json = payload;
+      if (channel.startsWith(eventsPrefix) && payload[0] !== jsonStart) {
+        // Our own echo: every local subscriber already has it.
+        if (payload.subarray(0, this.#origin.length).equals(this.#origin)) return;
+        json = payload.subarray(payload.indexOf(originSeparator) + 1);
+      }
+      const parsed = JSON.parse(json.toString('utf8')) as unknown;
       if (channel === CHANNEL_EVENTS) this.#onChannelEvent(parsed as AuthChannelEvent);
       else if (isHoleNotice(parsed)) this.#onHole(parsed.channelId, parsed.seq);
-      else if (channel.startsWith(eventsPrefix)) this.#onEvent(parsed as MessageEvent);
+      else if (channel.startsWith(eventsPrefix)) {
+        // Delivered to local subscribers in the bytes it arrived in.
+        adoptEncoding(parsed as MessageEvent, json);
+        this.#onEvent(parsed as MessageEvent);
+      }
     } catch (err) {
       this.options.logger.warn({ err, channel }, 'unreadable pub/sub payload ignored');
     }
@@ -140,7 +163,8 @@ export class Bus {
       for (const event of events) {
         const { channelId, seq } = event;
         const m = event.message;
-        const encoded = JSON.stringify(event);
+        // The same bytes the local subscribers' frames were built from.
+        const encoded = encodedEvent(event);
         pipeline.xadd(
           historyKey(channelId),
           'MAXLEN',
@@ -152,7 +176,7 @@ export class Bus {
           'event',
           encoded,
         );
-        pipeline.publish(eventsChannel(channelId), encoded);
+        pipeline.publish(eventsChannel(channelId), Buffer.concat([this.#origin, encoded]));
         if (event.type === 'message.created' && event.version === 1) {
           pipeline.xadd(
             NOTIFY_STREAM,
@@ -199,7 +223,7 @@ export class Bus {
   async publishHole(channelId: string, seq: number): Promise<void> {
     const notice: HoleNotice = { type: HOLE_NOTICE, channelId, seq };
     await this.options.guard.run('redis publish hole', () =>
-      this.cmd.publish(eventsChannel(channelId), JSON.stringify(notice)),
+      this.cmd.publish(eventsChannel(channelId), `${this.#origin.toString()}${JSON.stringify(notice)}`),
     );
   }
 

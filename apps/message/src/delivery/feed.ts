@@ -7,6 +7,7 @@ import type { MessageEvent } from '@chatcluster/message-sdk';
 import type { MessageStore } from '../store/message-store.js';
 import type { MessageDoc } from '../store/models.js';
 import { eventFromDoc, newer } from './events.js';
+import type { DeliveryObserver } from './observer.js';
 import type { Subscriber } from './subscriber.js';
 
 export interface FeedDeps {
@@ -26,6 +27,8 @@ export interface FeedDeps {
   ringSize: number;
   /** How far below the counter a new feed verifies seqs. */
   bootstrapWindow: number;
+  /** Told once per fan-out how many frames were written (metrics). */
+  observe?: DeliveryObserver;
 }
 
 /** `null` marks a hole. */
@@ -174,11 +177,16 @@ export class ChannelFeed {
     if (event.version <= 1) return;
     if ((this.#versions.get(seq) ?? 0) >= event.version) return;
     this.#rememberVersion(seq, event.version);
+    let sent = 0;
     for (const sub of this.subs) {
       if (sub.closed) continue;
       if (!sub.live) sub.queued.push(event);
-      else if (sub.cursor >= seq) sub.send(event, 'mutation', true);
+      else if (sub.cursor >= seq) {
+        sub.send(event, 'mutation');
+        sent++;
+      }
     }
+    this.deps.observe?.(sent, { event, kind: 'mutation' });
   }
 
   receiveHole(seq: number): void {
@@ -234,11 +242,14 @@ export class ChannelFeed {
 
   #dispatchCreated(event: MessageEvent): void {
     this.#rememberVersion(event.seq, event.version);
+    let sent = 0;
     for (const sub of this.subs) {
       if (sub.closed || !sub.live || event.seq <= sub.cursor) continue;
       sub.cursor = event.seq;
-      sub.send(event, 'created', true);
+      sub.send(event, 'created');
+      sent++;
     }
+    this.deps.observe?.(sent, { event, kind: 'created' });
   }
 
   #pushRing(seq: number, slot: Slot): void {
@@ -263,14 +274,17 @@ export class ChannelFeed {
    */
   tryAttach(sub: Subscriber, cursor: number, options: { replay?: boolean } = {}): boolean {
     if (this.head === null || cursor < this.ringFloor) return false;
+    let sent = 0;
     for (const [seq, slot] of this.ring) {
       if (seq <= cursor) continue;
       cursor = seq;
       if (slot && options.replay !== false) {
         sub.cursor = seq;
-        sub.send(slot, 'created', false);
+        sub.send(slot, 'created');
+        sent++;
       }
     }
+    this.deps.observe?.(sent);
     sub.cursor = Math.max(sub.cursor, cursor);
     sub.live = true;
     return true;

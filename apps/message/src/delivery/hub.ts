@@ -7,6 +7,7 @@ import type { MessageStore } from '../store/message-store.js';
 import type { ChannelEpoch } from '../store/seq-counter.js';
 import { eventFromDoc } from './events.js';
 import { ChannelFeed, type FeedDeps } from './feed.js';
+import type { DeliveryObserver } from './observer.js';
 import type { Subscriber } from './subscriber.js';
 
 export interface HubOptions {
@@ -18,6 +19,8 @@ export interface HubOptions {
   /** See FeedDeps.sealAfterMs. */
   sealAfterMs: number;
   redisTimeoutMs: number;
+  /** Delivery metrics, told once per fan-out (or replay). */
+  observe?: DeliveryObserver;
 }
 
 /** Mutations this long before the client's last event are replayed on resume (writes time out after 5 s). */
@@ -36,6 +39,7 @@ export class Hub {
       settledMs: 60_000,
       ringSize: 1_000,
       bootstrapWindow: 500,
+      ...(options.observe ? { observe: options.observe } : {}),
     };
     options.bus.onEvent((event) => this.receive(event));
     options.bus.onHole((channelId, seq) => this.receiveHole(channelId, seq));
@@ -121,11 +125,14 @@ export class Hub {
         if (sub.closed || feed.closed) return { recovered: true, epoch: feed.epoch };
         const floorBefore = feed.ringFloor;
         const docs = await this.options.store.readAfter(sub.channelId, cursor, PAGE);
+        let replayed = 0;
         cursor = await feed.walk(cursor, cursor, docs, (doc) => {
           if (doc.seq <= sub.cursor) return;
           sub.cursor = doc.seq;
-          sub.send(eventFromDoc(doc), 'created', false);
+          sub.send(eventFromDoc(doc), 'created');
+          replayed++;
         });
+        this.options.observe?.(replayed);
         // Nothing stored after the cursor: every seq the feed had resolved before the read is a hole.
         if (docs.length === 0) cursor = Math.max(cursor, floorBefore);
       }
@@ -136,10 +143,17 @@ export class Hub {
           new Date(since.getTime() - MUTATION_REPLAY_SLACK_MS),
           10_000,
         );
-        for (const doc of changed) if (doc.version > 1) sub.send(eventFromDoc(doc), 'mutation', false);
+        const mutations = changed.filter((doc) => doc.version > 1);
+        for (const doc of mutations) sub.send(eventFromDoc(doc), 'mutation');
+        this.options.observe?.(mutations.length);
       }
-      for (const event of sub.queued.splice(0))
-        if (event.seq <= sub.cursor) sub.send(event, 'mutation', true);
+      let queued = 0;
+      for (const event of sub.queued.splice(0)) {
+        if (event.seq > sub.cursor) continue;
+        sub.send(event, 'mutation');
+        queued++;
+      }
+      this.options.observe?.(queued);
       return { recovered: true, epoch: feed.epoch };
     } catch (err) {
       this.unsubscribe(sub);

@@ -11,7 +11,7 @@ export interface Subscriber {
   readonly queued: MessageEvent[];
   readonly closed: boolean;
   /** `created`: first time this subscriber sees the message; `mutation`: a change of one it has. */
-  send(event: MessageEvent, kind: 'created' | 'mutation', live: boolean): void;
+  send(event: MessageEvent, kind: 'created' | 'mutation'): void;
   /** The server ended the subscription. */
   end(reason: UnsubscribeReason): void;
 }

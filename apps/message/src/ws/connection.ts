@@ -17,6 +17,7 @@ import type { Subscriber } from '../delivery/subscriber.js';
 import type { MessageMetrics } from '../metrics.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { SendService } from '../send-service.js';
+import { eventFrame } from '../delivery/encoding.js';
 import { parseFrame } from './frames.js';
 
 export interface ConnectionDeps {
@@ -29,20 +30,6 @@ export interface ConnectionDeps {
   maxBufferedBytes: number;
 }
 
-/** Serialised event frames, shared by every subscriber the event goes to. */
-const frameCache = new WeakMap<MessageEvent, { created?: string; mutation?: string }>();
-
-function eventFrame(event: MessageEvent, kind: 'created' | 'mutation'): string {
-  let cached = frameCache.get(event);
-  if (!cached) frameCache.set(event, (cached = {}));
-  const hit = cached[kind];
-  if (hit) return hit;
-  const shown =
-    kind === 'created' && event.type !== 'message.created' ? { ...event, type: 'message.created' } : event;
-  return (cached[kind] = JSON.stringify({ type: 'event', event: shown }));
-}
-
-const maxUnackedTracked = 10_000;
 const corkFlushBytes = 64 * 1024;
 
 class Subscription implements Subscriber {
@@ -50,8 +37,10 @@ class Subscription implements Subscriber {
   live = false;
   readonly queued: MessageEvent[] = [];
   #closed = false;
-  /** Seqs sent and not yet acknowledged by the client (for the client-acked ratio). */
-  readonly unacked: number[] = [];
+  /** Event frames sent and not yet acknowledged by the client (for the client-acked ratio). */
+  #unacked = 0;
+  /** The highest seq the client acknowledged. */
+  #ackedSeq = 0;
 
   constructor(
     readonly channelId: string,
@@ -70,17 +59,11 @@ class Subscription implements Subscriber {
     this.#closed = true;
   }
 
-  send(event: MessageEvent, kind: 'created' | 'mutation', live: boolean): void {
+  /** Metrics are the delivery layer's, once per fan-out (delivery/observer.ts). */
+  send(event: MessageEvent, kind: 'created' | 'mutation'): void {
     if (this.closed) return;
     this.connection.sendRaw(eventFrame(event, kind));
-    const metrics = this.connection.deps.metrics;
-    metrics.deliveries.inc();
-    if (live) {
-      const from = kind === 'created' ? event.message.createdAt : event.at;
-      metrics.deliveryLatency.observe(Math.max(0, (Date.now() - Date.parse(from)) / 1000));
-    }
-    if (this.unacked.length >= maxUnackedTracked) this.unacked.shift();
-    this.unacked.push(event.seq);
+    this.#unacked++;
   }
 
   end(reason: UnsubscribeReason): void {
@@ -90,13 +73,16 @@ class Subscription implements Subscriber {
     this.connection.send({ type: 'unsubscribed', channelId: this.channelId, reason });
   }
 
-  /** The client processed everything up to `seq`. */
+  /**
+   * The client processed everything up to `seq`; returns how many frames that covers. Exact when the
+   * ack reaches the last seq sent (as a coalesced ack after a quiet moment does); below it, at most
+   * one frame per seq acknowledged (creations are one per seq, mutations are rarer).
+   */
   acked(seq: number): number {
-    let n = 0;
-    while (this.unacked.length > 0 && this.unacked[0]! <= seq) {
-      this.unacked.shift();
-      n++;
-    }
+    if (seq <= this.#ackedSeq) return 0;
+    const n = seq >= this.cursor ? this.#unacked : Math.min(this.#unacked, seq - this.#ackedSeq);
+    this.#ackedSeq = seq;
+    this.#unacked -= n;
     return n;
   }
 }
@@ -123,10 +109,11 @@ export class Connection {
     readonly deps: ConnectionDeps,
   ) {}
 
-  sendRaw(data: string): void {
+  /** A text frame: a string, or UTF-8 bytes shared with other connections (written as they are). */
+  sendRaw(data: string | Buffer): void {
     if (this.closed) return;
     this.#cork();
-    this.ws.send(data);
+    this.ws.send(data, { binary: false });
     // A long replay is not held back: past 64 KiB the corked frames leave at once.
     if (this.#socketCorked && this.ws.bufferedAmount > corkFlushBytes) {
       this.#socketCorked = false;
@@ -220,8 +207,10 @@ export class Connection {
         return;
       }
       case 'ack': {
-        const sub = this.#subs.get(frame.channelId);
-        const n = sub ? sub.acked(frame.seq) : 0;
+        // One frame for every channel (the SDK's, every few seconds), or the older one per channel.
+        const positions = 'acks' in frame ? frame.acks : [frame];
+        let n = 0;
+        for (const { channelId, seq } of positions) n += this.#subs.get(channelId)?.acked(seq) ?? 0;
         if (n > 0) this.deps.metrics.clientAcked.inc(n);
         return;
       }

@@ -1,7 +1,12 @@
 // Parsing of client frames: anything that is not a valid frame becomes an error frame, never a throw
 // that reaches the socket handler (docs/protocol.md, "Client → server").
 import { z } from 'zod';
-import { clientMessageIdPattern, maxBodyLength, type ClientFrame } from '@chatcluster/message-sdk';
+import {
+  clientMessageIdPattern,
+  maxAckPositions,
+  maxBodyLength,
+  type ClientFrame,
+} from '@chatcluster/message-sdk';
 
 const channelId = z.string().uuid();
 const schemas = {
@@ -19,7 +24,17 @@ const schemas = {
     clientMessageId: z.string().regex(clientMessageIdPattern),
     body: z.string().min(1).max(maxBodyLength),
   }),
-  ack: z.object({ type: z.literal('ack'), channelId, seq: z.number().int().min(0) }),
+  // Coalesced (one frame for every channel) or per channel.
+  ack: z.union([
+    z.object({
+      type: z.literal('ack'),
+      acks: z
+        .array(z.object({ channelId, seq: z.number().int().min(0) }))
+        .min(1)
+        .max(maxAckPositions),
+    }),
+    z.object({ type: z.literal('ack'), channelId, seq: z.number().int().min(0) }),
+  ]),
   ping: z.object({ type: z.literal('ping'), id: z.string().max(64).optional() }),
 } as const;
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { maxAckPositions } from '@chatcluster/message-sdk';
 import { parseFrame } from '../../src/ws/frames.js';
 
 const channelId = '3f0b8a9e-8d2c-4c6f-9a51-6f1d2b7e4c10';
@@ -10,10 +11,27 @@ describe('message: client frame parsing', () => {
       { type: 'unsubscribe', channelId },
       { type: 'send', channelId, clientMessageId: 'abc-1:2.3_4', body: 'hi' },
       { type: 'ack', channelId, seq: 3 },
+      { type: 'ack', acks: [{ channelId, seq: 3 }] },
       { type: 'ping' },
     ];
     for (const f of frames)
       expect(parseFrame(JSON.stringify(f), false)).to.deep.equal({ ok: true, frame: f });
+  });
+
+  it('takes a coalesced ack of up to maxAckPositions channels, and refuses an empty or larger one', () => {
+    const positions = (n: number) => Array.from({ length: n }, (_, seq) => ({ channelId, seq }));
+    const parsed = (n: number) => parseFrame(JSON.stringify({ type: 'ack', acks: positions(n) }), false);
+    expect(parsed(maxAckPositions)).to.deep.equal({
+      ok: true,
+      frame: { type: 'ack', acks: positions(maxAckPositions) },
+    });
+    expect(parsed(0)).to.include({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(parsed(maxAckPositions + 1)).to.include({ ok: false, code: 'VALIDATION_FAILED' });
+    const badChannel = { type: 'ack', acks: [{ channelId: 'not-a-uuid', seq: 1 }] };
+    expect(parseFrame(JSON.stringify(badChannel), false)).to.include({
+      ok: false,
+      code: 'VALIDATION_FAILED',
+    });
   });
 
   it('names what is wrong, never throws', () => {
