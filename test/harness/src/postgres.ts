@@ -72,6 +72,15 @@ async function createDatabase(host: string, port: number, database: string): Pro
   }
 }
 
+/** Creates database `name` on a running server (e.g. FerretDB's beside the platform's); returns its URL. */
+export async function createPostgresDatabase(
+  server: Pick<PostgresServer, 'host' | 'port' | 'user'>,
+  name: string,
+): Promise<string> {
+  await createDatabase(server.host, server.port, name);
+  return `postgres://${server.user}@${server.host}:${server.port}/${name}`;
+}
+
 async function initDataDir(dir: string, dataDir: string, user: SystemUser | undefined): Promise<void> {
   const initdb = locateBinary('initdb');
   const result = await runCommand(

@@ -18,6 +18,7 @@ describe('harness: ferretdb', function () {
 
   it('speaks MongoDB to mongoose, unique indexes included', async () => {
     expect(server!.url).to.match(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(server!.backend).to.equal('postgresql');
     connection = await mongoose
       .createConnection(server!.url, { dbName: 'harness', serverSelectionTimeoutMS: 5_000 })
       .asPromise();
@@ -35,6 +36,21 @@ describe('harness: ferretdb', function () {
     expect(duplicate, 'a duplicate insert must fail').to.not.equal(undefined);
     expect(duplicate!.code).to.equal(11000);
     expect(await User.countDocuments()).to.equal(1);
+  });
+
+  it('runs on SQLite when asked', async () => {
+    const sqlite = await startFerretDB({ backend: 'sqlite' });
+    const conn = await mongoose
+      .createConnection(sqlite.url, { dbName: 'harness', serverSelectionTimeoutMS: 5_000 })
+      .asPromise();
+    try {
+      expect(sqlite.backend).to.equal('sqlite');
+      await conn.collection('things').insertOne({ n: 1 });
+      expect(await conn.collection('things').countDocuments()).to.equal(1);
+    } finally {
+      await conn.close();
+      await sqlite.stop();
+    }
   });
 
   it('stops the server process', async () => {

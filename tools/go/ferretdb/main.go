@@ -1,5 +1,5 @@
-// Command ferretdb runs FerretDB v1 (MongoDB wire protocol on SQLite) through its embeddable
-// package: the repository's own cmd/ferretdb panics at start when built from the module,
+// Command ferretdb runs FerretDB v1 (MongoDB wire protocol on SQLite or PostgreSQL) through its
+// embeddable package: the repository's own cmd/ferretdb panics at start when built from the module,
 // because its generated version files are not part of the module.
 package main
 
@@ -17,7 +17,9 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite data directory URI (must end with /)")
+	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
+	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite data directory URI (must end with /), for --handler sqlite")
+	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL (postgres://...), for --handler postgresql")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn, error")
 	flag.Parse()
 
@@ -29,10 +31,11 @@ func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Handler:   "sqlite",
-		SQLiteURL: *sqliteURL,
-		Logger:    logger,
+		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Handler:       *handler,
+		SQLiteURL:     *sqliteURL,
+		PostgreSQLURL: *postgresURL,
+		Logger:        logger,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
