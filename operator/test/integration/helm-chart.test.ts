@@ -58,6 +58,7 @@ describe('Helm chart and examples on a real API server', function () {
   for (const [what, args] of [
     ['default values', []],
     ['one watched namespace', ['--set', 'watchNamespace=chat-only']],
+    ['ServiceMonitor and PrometheusRule', ['--set', 'metrics.serviceMonitor.enabled=true']],
   ] as const) {
     it(`renders objects the API server accepts in a server-side dry run (${what})`, async () => {
       const releaseNs = await createNamespace(cluster.admin);
@@ -74,6 +75,8 @@ describe('Helm chart and examples on a real API server', function () {
         'Service',
         'PodDisruptionBudget',
       ]);
+      if (args.some((arg) => arg.startsWith('metrics.serviceMonitor.enabled=true')))
+        expect(manifests.map((m) => m.kind)).to.include.members(['ServiceMonitor', 'PrometheusRule']);
       for (const manifest of manifests) {
         await cluster.admin.apply(manifest, { force: true, dryRun: true }).catch((err: Error) => {
           throw new Error(`${manifest.kind} ${manifest.metadata.name} refused: ${err.message}`);
