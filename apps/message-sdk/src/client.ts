@@ -11,6 +11,7 @@ import type {
   ClientFrame,
   ErrorFrame,
   MessageEvent,
+  ReactionEvent,
   SendAckFrame,
   ServerFrame,
   SubscribedFrame,
@@ -58,8 +59,13 @@ export interface ChatClientEvents {
   state: (state: ConnectionState) => void;
   /** A message new to this client, in seq order per channel. */
   message: (event: MessageEvent) => void;
-  /** A newer version of a message already delivered (edit, delete, reaction). */
+  /** A newer version of a message already delivered (edit, delete). */
   update: (event: MessageEvent) => void;
+  /**
+   * A reaction added or removed on a message of a subscribed channel: apply it with
+   * `applyReaction` to the reactions shown (message events carry none; history reads do).
+   */
+  reaction: (event: ReactionEvent) => void;
   /**
    * Replay is over. `recovered: false`: the position was of another epoch (the channel's history was
    * restored or reset): nothing was replayed and `seq` is the new position; reload the history.
@@ -433,6 +439,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     }
     const ch = this.#channels.get(event.channelId);
     if (!ch) return;
+    // A delta, live only and outside the seq order: it neither moves `since` nor is acknowledged.
+    if (event.type === 'reaction.changed') {
+      this.emit('reaction', event);
+      return;
+    }
     if (!ch.since || event.at > ch.since) ch.since = event.at;
     const known = ch.versions.get(event.seq);
     if (event.type === 'message.created') {

@@ -10,4 +10,5 @@ export {
   type WebSocketLike,
 } from './client.js';
 export { fullJitterDelay, type BackoffOptions } from './backoff.js';
+export { applyReaction } from './reactions.js';
 export { Emitter } from './emitter.js';

@@ -25,6 +25,7 @@ export const messageEventTypes = [
   'message.created',
   'message.edited',
   'message.deleted',
+  // Versions made by reactions before reactions became their own documents (now a ReactionEvent).
   'reaction.added',
   'reaction.removed',
 ] as const;
@@ -48,7 +49,24 @@ export interface ChannelDeletedEvent {
   at: string;
 }
 
-export type ChatEvent = MessageEvent | ChannelDeletedEvent;
+/**
+ * One reaction added or removed: the delta, not the message (reactions do not change the message's
+ * version). Apply it with `applyReaction`; `count` is the emoji's count on the message right after.
+ */
+export interface ReactionEvent {
+  type: 'reaction.changed';
+  channelId: string;
+  /** The message's seq and id. */
+  seq: number;
+  messageId: string;
+  emoji: string;
+  userId: string;
+  change: 'added' | 'removed';
+  count: number;
+  at: string;
+}
+
+export type ChatEvent = MessageEvent | ChannelDeletedEvent | ReactionEvent;
 
 // ---- client → server ----
 /**

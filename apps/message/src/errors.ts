@@ -8,6 +8,10 @@ export const msgErrors = defineErrorCodes({
   MSG_NOT_FOUND: 404,
   MSG_ALREADY_DELETED: 409,
   MSG_IDEMPOTENCY_MISMATCH: 422,
+  /** More distinct reaction keys on one message than allowed (store/reaction-store.ts). */
+  MSG_REACTION_LIMIT: 409,
+  /** More reaction keys from one user on one message than allowed. */
+  MSG_USER_REACTION_LIMIT: 409,
   MSG_STORE_UNAVAILABLE: 503,
   MSG_AUTH_UNAVAILABLE: 503,
   MALFORMED_FRAME: 400,

@@ -26,6 +26,7 @@ import { MessageStore } from './store/message-store.js';
 import { SeqCounter } from './store/seq-counter.js';
 import { openMessageDatabase } from './store/connection.js';
 import { WsServer } from './ws/server.js';
+import { REACTIONS_COLLECTION, ReactionStore, type ReactionDoc } from './store/reaction-store.js';
 
 export interface StartOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -90,6 +91,10 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         onInsertConflict: () => m.insertConflicts.inc(),
       });
 
+      const reactions = new ReactionStore(
+        models.messages.db.collection<ReactionDoc>(REACTIONS_COLLECTION),
+        storeGuard,
+      );
       const verifier = new JwksVerifier({
         jwksUrl: new URL('/.well-known/jwks.json', config.AUTH_URL).toString(),
         issuer: config.JWT_ISSUER,
@@ -186,7 +191,18 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
       health.addCheck(redisCheck(bus.cmd));
 
       app.use(
-        messageRoutes({ verifier, access, store, sends, relay, bus, httpLimiter, sendLimiter, metrics: m }),
+        messageRoutes({
+          verifier,
+          access,
+          store,
+          reactions,
+          sends,
+          relay,
+          bus,
+          httpLimiter,
+          sendLimiter,
+          metrics: m,
+        }),
       );
       // The chat page and the SDK it imports (ES modules, no bundler).
       if (config.WEB_DIR) {

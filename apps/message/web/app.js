@@ -2,7 +2,7 @@
 // joins channels, shows a channel's newest messages and pages back through its history, chats through
 // the SDK (live from the newest message shown), edits and deletes one's own messages, reacts, and shows
 // connection state, reconnects and the instance serving the WebSocket.
-import { ChatClient } from '/sdk/index.js';
+import { applyReaction, ChatClient } from '/sdk/index.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -20,6 +20,9 @@ let current = null;
 /** `before` cursor for the next older page of the open channel (null: nothing older). */
 let older = null;
 const names = new Map();
+/** The open channel's messages shown, by seq, and their reactions: from history reads, then deltas. */
+const shown = new Map();
+const reactionsBySeq = new Map();
 
 async function api(path, options = {}) {
   const res = await fetch(path, {
@@ -73,6 +76,9 @@ function connect() {
   });
   client.on('update', (event) => {
     if (event.channelId === current) render(event.message);
+  });
+  client.on('reaction', (event) => {
+    if (event.channelId === current) applyDelta(event);
   });
   // The channel's history was restored or reset: what is shown may be gone; read it again.
   client.on('subscribed', (channelId, _seq, position) => {
@@ -132,12 +138,14 @@ async function openChannel(id) {
   for (const li of $('channels').children) li.classList.toggle('active', li.dataset.id === id);
   $('room-name').textContent = `# ${names.get(id)}`;
   $('messages').replaceChildren();
+  shown.clear();
+  reactionsBySeq.clear();
   // The server replays changes made since `since` (minus a margin), so nothing between this read
   // and the subscription is missed.
   const since = new Date().toISOString();
   const page = await api(`/api/v1/messages?channelId=${encodeURIComponent(id)}&limit=${pageSize}`);
   if (current !== id) return;
-  for (const message of page.items) render(message);
+  for (const message of page.items) renderRead(message);
   setOlder(page.prevBefore);
   const newest = page.items.length > 0 ? page.items[page.items.length - 1].seq : 0;
   $('body').disabled = false;
@@ -157,8 +165,21 @@ async function loadOlder() {
     `/api/v1/messages?channelId=${encodeURIComponent(id)}&before=${older}&limit=${pageSize}`,
   );
   if (current !== id) return;
-  for (const message of page.items) render(message);
+  for (const message of page.items) renderRead(message);
   setOlder(page.prevBefore);
+}
+
+/** A message from a history read: its reactions are the current ones. */
+function renderRead(message) {
+  reactionsBySeq.set(message.seq, message.reactions ?? {});
+  render(message);
+}
+
+/** A reaction delta (from the live feed, or our own request's answer; applying one twice is harmless). */
+function applyDelta(event) {
+  reactionsBySeq.set(event.seq, applyReaction(reactionsBySeq.get(event.seq) ?? {}, event));
+  const message = shown.get(event.seq);
+  if (message) render(message);
 }
 
 function actionButton(className, label, onclick) {
@@ -187,6 +208,7 @@ function render(message) {
     $('messages').insertBefore(li, after ?? null);
   }
   li.dataset.version = String(message.version);
+  shown.set(message.seq, message);
   const deleted = message.deletedAt !== null;
   li.classList.toggle('deleted', deleted);
   const who = document.createElement('span');
@@ -202,7 +224,8 @@ function render(message) {
     edited.textContent = '(edited)';
     parts.push(edited);
   }
-  const reacted = message.reactions?.[REACTION] ?? [];
+  // Message events carry no reactions: they come from history reads and deltas.
+  const reacted = deleted ? [] : (reactionsBySeq.get(message.seq)?.[REACTION] ?? []);
   if (reacted.length > 0) {
     const reactions = document.createElement('span');
     reactions.className = 'reactions';
@@ -214,7 +237,7 @@ function render(message) {
     const path = `${messagePath(message)}/reactions/${encodeURIComponent(REACTION)}`;
     parts.push(
       actionButton('react', mine ? `un${REACTION}` : REACTION, async () =>
-        render((await api(path, { method: mine ? 'DELETE' : 'PUT' })).message),
+        applyDelta((await api(path, { method: mine ? 'DELETE' : 'PUT' })).reaction),
       ),
     );
     if (message.senderId === me.id) {

@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import {
   ChatClient,
   type MessageEvent,
+  type ReactionEvent,
   type SendAckFrame,
   type WebSocketConstructor,
 } from '@chatcluster/message-sdk';
@@ -23,6 +24,8 @@ export class ChatUser {
   /** Every `message` event per channel, in arrival order. */
   readonly messages = new Map<string, MessageEvent[]>();
   readonly updates: MessageEvent[] = [];
+  /** Reaction deltas, in arrival order. */
+  readonly reactions: ReactionEvent[] = [];
   /** The instance of each connection, in order. */
   readonly instances: string[] = [];
   /** `reconnect` notices received (an instance going away), with their delay. */
@@ -46,6 +49,7 @@ export class ChatUser {
       list.push(e);
     });
     this.client.on('update', (e) => this.updates.push(e));
+    this.client.on('reaction', (e) => this.reactions.push(e));
     this.client.on('open', (id) => this.instances.push(id));
     this.client.on('reconnectNotice', (delayMs) => this.notices.push(delayMs));
   }
@@ -117,6 +121,22 @@ export class ChatUser {
     return eventually(
       what,
       () => this.updates.find((u) => u.channelId === channelId && u.message.seq === seq && ok(u)),
+      timeoutMs,
+      50,
+    );
+  }
+
+  /** Waits for a reaction delta on the message at `seq` that satisfies `ok`. */
+  async waitForReaction(
+    channelId: string,
+    seq: number,
+    what: string,
+    ok: (event: ReactionEvent) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<ReactionEvent> {
+    return eventually(
+      what,
+      () => this.reactions.find((r) => r.channelId === channelId && r.seq === seq && ok(r)),
       timeoutMs,
       50,
     );

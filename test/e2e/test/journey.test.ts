@@ -18,7 +18,7 @@ import {
   type TestPlatform,
   type User,
 } from '../src/index.js';
-import type { MessageView } from '@chatcluster/message-sdk';
+import type { MessageView, ReactionEvent } from '@chatcluster/message-sdk';
 import { sharedPlatform } from './support/shared-platform.js';
 
 describe('e2e: a chat journey through the platform as `make dev` starts it', function () {
@@ -225,15 +225,20 @@ describe('e2e: a chat journey through the platform as `make dev` starts it', fun
     expect(notSender.status).to.equal(403);
     expect(notSender.body.error.code).to.equal('MSG_NOT_SENDER');
 
-    const reacted = await call<{ message: MessageView }>(
+    const reacted = await call<{ reaction: ReactionEvent; changed: boolean }>(
       platform.messageUrl,
       'PUT',
       `${path(target.seq)}/reactions/${encodeURIComponent('👍')}`,
       { token: bob.token },
     );
     expect(reacted.status).to.equal(200);
-    await aliceChat.waitForUpdate(channel, target.seq, 'the reaction at Alice', (u) =>
-      (u.message.reactions['👍'] ?? []).includes(bob.id),
+    expect(reacted.body.reaction).to.include({ emoji: '👍', userId: bob.id, change: 'added', count: 1 });
+    // The delta reaches Alice, not the whole message.
+    await aliceChat.waitForReaction(
+      channel,
+      target.seq,
+      'the reaction at Alice',
+      (r) => r.userId === bob.id && r.emoji === '👍' && r.change === 'added' && r.count === 1,
     );
 
     const deleted = await call<{ message: MessageView }>(platform.messageUrl, 'DELETE', path(doomed.seq), {

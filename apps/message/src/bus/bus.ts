@@ -2,8 +2,9 @@
 // the channel events from auth. One connection for commands, one for subscriptions.
 import { Redis } from 'ioredis';
 import type { Logger } from '@chatcluster/kit';
-import type { MessageEvent, MessageView } from '@chatcluster/message-sdk';
+import type { MessageEvent, MessageView, ReactionEvent } from '@chatcluster/message-sdk';
 import { adoptEncoding, encodedEvent } from '../delivery/encoding.js';
+import { isReactionEvent } from '../delivery/reaction-frame.js';
 import { CHANNEL_EVENTS, eventsChannel, eventsPrefix, historyKey, NOTIFY_STREAM } from './keys.js';
 import type { RedisGuard } from './redis-guard.js';
 
@@ -51,6 +52,7 @@ export class Bus {
   readonly sub: Redis;
   #onEvent: (event: MessageEvent) => void = () => undefined;
   #onHole: (channelId: string, seq: number) => void = () => undefined;
+  #onReaction: (event: ReactionEvent) => void = () => undefined;
   #onChannelEvent: (event: AuthChannelEvent) => void = () => undefined;
   #onResubscribed: () => void = () => undefined;
   #everReady = false;
@@ -112,6 +114,10 @@ export class Bus {
   onHole(handler: (channelId: string, seq: number) => void): void {
     this.#onHole = handler;
   }
+  /** A reaction delta, from any instance (this one's too: it is delivered from Redis only). */
+  onReaction(handler: (event: ReactionEvent) => void): void {
+    this.#onReaction = handler;
+  }
   onChannelEvent(handler: (event: AuthChannelEvent) => void): void {
     this.#onChannelEvent = handler;
   }
@@ -131,6 +137,7 @@ export class Bus {
       const parsed = JSON.parse(json.toString('utf8')) as unknown;
       if (channel === CHANNEL_EVENTS) this.#onChannelEvent(parsed as AuthChannelEvent);
       else if (isHoleNotice(parsed)) this.#onHole(parsed.channelId, parsed.seq);
+      else if (isReactionEvent(parsed)) this.#onReaction(parsed);
       else if (channel.startsWith(eventsPrefix)) {
         // Delivered to local subscribers in the bytes it arrived in.
         adoptEncoding(parsed as MessageEvent, json);
@@ -217,6 +224,17 @@ export class Bus {
     const seqs = new Set<number>();
     for (const [, fields] of entries) seqs.add(Number(fields[1]));
     return seqs;
+  }
+
+  /**
+   * Tells every instance, this one included, of a reaction delta: published without an origin, so
+   * the echo is not dropped and local subscribers get it from Redis like the others (best effort:
+   * the reaction is stored either way, and history reads show it).
+   */
+  async publishReaction(event: ReactionEvent): Promise<void> {
+    await this.options.guard.run('redis publish reaction', () =>
+      this.cmd.publish(eventsChannel(event.channelId), JSON.stringify(event)),
+    );
   }
 
   /** Tells every instance that `seq` is a sealed hole. */

@@ -1,13 +1,14 @@
 // The instance's delivery hub: one ChannelFeed per channel with local subscribers, fed by the local
 // send path and Redis; subscribe = replay from the store, then live (docs/protocol.md, "Resume").
 import { withTimeout, type Logger } from '@chatcluster/kit';
-import type { MessageEvent, UnsubscribeReason } from '@chatcluster/message-sdk';
+import type { MessageEvent, ReactionEvent, UnsubscribeReason } from '@chatcluster/message-sdk';
 import type { Bus } from '../bus/bus.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { ChannelEpoch } from '../store/seq-counter.js';
 import { eventFromDoc } from './events.js';
 import { ChannelFeed, type FeedDeps } from './feed.js';
 import type { DeliveryObserver } from './observer.js';
+import { reactionFrame, type ReactionFrame } from './reaction-frame.js';
 import type { Subscriber } from './subscriber.js';
 
 export interface HubOptions {
@@ -43,6 +44,7 @@ export class Hub {
     };
     options.bus.onEvent((event) => this.receive(event));
     options.bus.onHole((channelId, seq) => this.receiveHole(channelId, seq));
+    options.bus.onReaction((event) => this.receiveReaction(event));
     options.bus.onResubscribed(() => void this.#catchUpAll());
   }
 
@@ -53,6 +55,20 @@ export class Hub {
   /** An event from Redis or the local send path. */
   receive(event: MessageEvent): void {
     this.#feeds.get(event.channelId)?.feed.receive(event);
+  }
+
+  /**
+   * A reaction delta (from Redis, every instance's including ours): to the subscribers that have the
+   * message. Live only: one missed while away shows in the next history read.
+   */
+  receiveReaction(event: ReactionEvent): void {
+    const feed = this.#feeds.get(event.channelId)?.feed;
+    if (!feed) return;
+    let frame: ReactionFrame | undefined;
+    for (const sub of feed.subs) {
+      if (sub.closed || sub.cursor < event.seq) continue;
+      sub.sendReaction((frame ??= reactionFrame(event)));
+    }
   }
 
   /** `seq` of the channel is a sealed hole (sealed here, or announced by another instance). */

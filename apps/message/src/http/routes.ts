@@ -11,11 +11,14 @@ import type { RateLimiter } from '../rate-limit.js';
 import type { SendService } from '../send-service.js';
 import { toView, type MessageStore } from '../store/message-store.js';
 import type { OutboxRelay } from '../outbox/relay.js';
+import type { ReactionStore } from '../store/reaction-store.js';
+import { reactionRoutes } from './reaction-routes.js';
 
 export interface RouteDeps {
   verifier: JwksVerifier;
   access: Access;
   store: MessageStore;
+  reactions: ReactionStore;
   sends: SendService;
   relay: OutboxRelay;
   bus: Bus;
@@ -25,12 +28,6 @@ export interface RouteDeps {
 }
 
 const uuid = z.string().uuid();
-/** Reaction keys become MongoDB field names: no dots, no leading $, short. */
-const emoji = z
-  .string()
-  .min(1)
-  .max(32)
-  .regex(/^[^.$\s][^.\s]*$/u);
 const sendBody = z.object({
   channelId: uuid,
   clientMessageId: z.string().regex(clientMessageIdPattern),
@@ -39,7 +36,6 @@ const sendBody = z.object({
 const editBody = z.object({ body: z.string().min(1).max(maxBodyLength) });
 const historyParams = z.object({ channelId: uuid });
 const messageParams = z.object({ channelId: uuid, seq: z.coerce.number().int().min(1) });
-const reactionParams = messageParams.extend({ emoji });
 const historyQuery = z.object({
   channelId: uuid,
   before: z.coerce.number().int().min(1).optional(),
@@ -104,8 +100,11 @@ export function messageRoutes(deps: RouteDeps): Router {
     await access.requireMember(channelId, userOf(res));
     try {
       const page = await store.history(channelId, query);
+      const reactions = await deps.reactions.forMessages(
+        page.items.filter((doc) => !doc.deletedAt).map((doc) => doc._id),
+      );
       res.json({
-        items: page.items.map(toView),
+        items: page.items.map((doc) => toView(doc, reactions.get(doc._id))),
         prevBefore: page.prevBefore,
         nextAfter: page.nextAfter,
         source: 'store',
@@ -129,7 +128,8 @@ export function messageRoutes(deps: RouteDeps): Router {
     await access.requireMember(channelId, userOf(res));
     const doc = await store.bySeq(channelId, seq);
     if (!doc || doc.hole) throw new AppError('MSG_NOT_FOUND', `no message ${seq} in this channel`);
-    res.json({ message: toView(doc) });
+    const reactions = doc.deletedAt ? undefined : (await deps.reactions.forMessages([doc._id])).get(doc._id);
+    res.json({ message: toView(doc, reactions) });
   });
 
   router.patch('/api/v1/messages/:channelId/:seq', async (req: Request, res: Response) => {
@@ -146,24 +146,12 @@ export function messageRoutes(deps: RouteDeps): Router {
     const member = await access.requireMember(channelId, userOf(res));
     const doc = await store.softDelete(channelId, seq, userOf(res), member.role === 'owner');
     deps.relay.changed(doc);
+    // A tombstone carries no reactions (reads skip them anyway): best effort.
+    await deps.reactions.removeForMessages([doc._id]).catch(() => undefined);
     res.json({ message: toView(doc) });
   });
 
-  for (const [method, add] of [
-    ['put', true],
-    ['delete', false],
-  ] as const) {
-    router[method](
-      '/api/v1/messages/:channelId/:seq/reactions/:emoji',
-      async (req: Request, res: Response) => {
-        const { channelId, seq, emoji: reaction } = validate(reactionParams, req.params);
-        await access.requireMember(channelId, userOf(res));
-        const doc = await store.react(channelId, seq, userOf(res), reaction, add);
-        deps.relay.changed(doc);
-        res.json({ message: toView(doc) });
-      },
-    );
-  }
+  router.use(reactionRoutes({ access, store, reactions: deps.reactions, bus: deps.bus }));
 
   return router;
 }

@@ -1,8 +1,8 @@
 // Messages in MongoDB: seq allocation, idempotent batched inserts, hole sealing, history, edits,
-// soft deletes, reactions, the outbox marker and the purge. Ordering rules: docs/protocol.md.
+// soft deletes, the outbox marker and the purge. Ordering rules: docs/protocol.md.
 import { createHash, randomUUID } from 'node:crypto';
 import type { mongo } from 'mongoose';
-import type { MessageView } from '@chatcluster/message-sdk';
+import type { MessageView, ReactionMap } from '@chatcluster/message-sdk';
 import { msgErrors } from '../errors.js';
 import { isDuplicateKey, type StoreGuard } from './guard.js';
 import { LOCKS_COLLECTION, MessageLocks, type LeaseDoc } from './message-lock.js';
@@ -54,7 +54,6 @@ export function newMessageDoc(item: NewMessage, seq: number, now: Date): Message
     updatedAt: now,
     editedAt: null,
     deletedAt: null,
-    reactions: {},
     version: 1,
     lastEvent: 'message.created',
   };
@@ -73,11 +72,8 @@ export function messageIdOf(channelId: string, seq: number): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-export function toView(doc: MessageDoc): MessageView {
-  const reactions: Record<string, string[]> = {};
-  for (const [emoji, users] of Object.entries(doc.reactions ?? {})) {
-    if (Array.isArray(users) && users.length > 0) reactions[emoji] = [...users];
-  }
+/** `reactions` come from store/reaction-store.ts (history reads); events carry none (deltas instead). */
+export function toView(doc: MessageDoc, reactions: ReactionMap = {}): MessageView {
   return {
     id: doc._id,
     channelId: doc.channelId,
@@ -659,7 +655,7 @@ export class MessageStore {
         channelId,
         seq,
         'message.deleted',
-        { $set: { body: '', reactions: {}, deletedAt: new Date() } },
+        { $set: { body: '', deletedAt: new Date() } },
         (doc) => {
           if (doc.senderId !== userId && !mayModerate) {
             throw msgErrors.MSG_NOT_SENDER('only the sender or a channel owner may delete a message');
@@ -671,14 +667,6 @@ export class MessageStore {
       if (tombstone) return tombstone;
       throw err;
     }
-  }
-
-  react(channelId: string, seq: number, userId: string, emoji: string, add: boolean): Promise<MessageDoc> {
-    const path = `reactions.${emoji}`;
-    const update = add ? { $addToSet: { [path]: userId } } : { $pull: { [path]: userId } };
-    return this.change(channelId, seq, add ? 'reaction.added' : 'reaction.removed', update, (doc) => {
-      if (doc.deletedAt) throw msgErrors.MSG_ALREADY_DELETED(`message ${seq} is deleted`);
-    });
   }
 
   /** Names a change about to be stored (before it is): a crash after the write leaves it for the sweepers. */
@@ -791,7 +779,6 @@ function holeDoc(channelId: string, seq: number): MessageDoc {
     updatedAt: now,
     editedAt: null,
     deletedAt: null,
-    reactions: {},
     version: 1,
     lastEvent: 'hole',
     hole: true,

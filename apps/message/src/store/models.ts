@@ -2,6 +2,7 @@
 // indexes, transactions or change streams; see docs/protocol.md for how ordering works without them).
 import { Schema, type Connection, type Model } from 'mongoose';
 import { ensureLockIndex, LOCKS_COLLECTION, type LeaseDoc } from './message-lock.js';
+import { ensureReactionIndexes, REACTIONS_COLLECTION, type ReactionDoc } from './reaction-store.js';
 
 export interface MessageDoc {
   _id: string;
@@ -16,8 +17,6 @@ export interface MessageDoc {
   updatedAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
-  /** emoji -> user ids; changed only with $addToSet / $pull. */
-  reactions: Record<string, string[]>;
   /** 1 at creation, +1 per change. */
   version: number;
   /** The event type of the change that made `version`. */
@@ -39,7 +38,6 @@ const messageSchema = new Schema<MessageDoc>(
     updatedAt: { type: Date, required: true },
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
-    reactions: { type: Schema.Types.Mixed, default: {} },
     version: { type: Number, required: true },
     lastEvent: { type: String, required: true },
     hole: { type: Boolean },
@@ -128,6 +126,7 @@ export async function ensureIndexes(models: Models): Promise<void> {
     });
   }
   await ensureLockIndex(models.messages.db.collection<LeaseDoc>(LOCKS_COLLECTION));
+  await ensureReactionIndexes(models.messages.db.collection<ReactionDoc>(REACTIONS_COLLECTION));
   // Created up front: FerretDB creates a collection's table on the first write, which then waits.
   for (const model of [models.outbox, models.counters]) {
     await model.createCollection().catch((err: unknown) => {

@@ -13,6 +13,7 @@ import {
 } from '@chatcluster/message-sdk';
 import type { Access } from '../access.js';
 import type { Hub } from '../delivery/hub.js';
+import type { ReactionFrame } from '../delivery/reaction-frame.js';
 import type { Subscriber } from '../delivery/subscriber.js';
 import type { MessageMetrics } from '../metrics.js';
 import type { RateLimiter } from '../rate-limit.js';
@@ -64,6 +65,12 @@ class Subscription implements Subscriber {
     if (this.closed) return;
     this.connection.sendRaw(eventFrame(event, kind));
     this.#unacked++;
+  }
+
+  /** Not counted as unacked: reaction deltas carry no seq of their own to acknowledge. */
+  sendReaction(frame: ReactionFrame): void {
+    if (this.closed) return;
+    this.connection.sendRaw(frame.bytes);
   }
 
   end(reason: UnsubscribeReason): void {
