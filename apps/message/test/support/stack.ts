@@ -22,6 +22,8 @@ const authMain = join(here, '..', '..', '..', '..', 'auth', 'dist', 'src', 'main
 
 export const ISSUER = 'https://auth.chatcluster.test';
 export const AUDIENCE = 'chatcluster-test';
+/** Auth's internal API (membership lookups) refuses every call without a configured token. */
+const INTERNAL_API_TOKEN = 'message-test-internal-token';
 
 export interface Stack {
   redis: RedisServer;
@@ -64,6 +66,7 @@ export async function startStack(
       // Tests sign up many users from one address.
       SIGNUP_IP_LIMIT: '100000',
       LOGIN_IP_LIMIT: '100000',
+      INTERNAL_API_TOKEN,
       ...options.authEnv,
     });
     cleanups.push(() => stopProcess(auth));
@@ -73,6 +76,7 @@ export async function startStack(
       AUTH_URL: auth.url,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
+      INTERNAL_API_TOKEN,
       OUTBOX_SWEEP_MS: '2000',
       SHUTDOWN_TIMEOUT_MS: '10000',
       RECONNECT_SPREAD_MS: '300',
