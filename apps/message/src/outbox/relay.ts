@@ -85,7 +85,9 @@ export class OutboxRelay {
           }
           return;
         }
-        await Promise.all(batch.filter((c) => c.doc.version > 1).map((c) => this.options.store.published(c.doc)));
+        await Promise.all(
+          batch.filter((c) => c.doc.version > 1).map((c) => this.options.store.published(c.doc)),
+        );
       })
       .catch((err: unknown) => this.options.logger.debug({ err }, 'outbox entry not removed; swept later'))
       .finally(() => this.#inFlight.delete(work));
@@ -94,7 +96,8 @@ export class OutboxRelay {
 
   #keepUnpublished(id: string, event: MessageEvent): void {
     this.#unpublished.set(id, event);
-    while (this.#unpublished.size > maxUnpublished) this.#unpublished.delete(this.#unpublished.keys().next().value!);
+    while (this.#unpublished.size > maxUnpublished)
+      this.#unpublished.delete(this.#unpublished.keys().next().value!);
   }
 
   async #publish(events: readonly MessageEvent[]): Promise<boolean> {
@@ -213,7 +216,10 @@ export class OutboxRelay {
         for (const event of republish) this.options.local(event);
         if (!(await this.#publish(republish))) return;
         this.options.metrics.outboxRepublished.inc(republish.length);
-        this.options.logger.info({ channelId, seqs: republish.map((e) => e.seq) }, 'relay republished messages');
+        this.options.logger.info(
+          { channelId, seqs: republish.map((e) => e.seq) },
+          'relay republished messages',
+        );
       }
       if (next !== Number(stored)) await redis.hset(RELAY_MARKS, channelId, next);
     }

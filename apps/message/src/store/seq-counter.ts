@@ -146,7 +146,9 @@ export class SeqCounter {
 
   /** The channel's counter: the highest seq allocated, or null when there is none. */
   async top(channelId: string): Promise<number | null> {
-    const top = await this.guard.run('read seq counter', () => this.#redis.hget(seqCounterKey(channelId), 'top'));
+    const top = await this.guard.run('read seq counter', () =>
+      this.#redis.hget(seqCounterKey(channelId), 'top'),
+    );
     return top === null ? null : Number(top);
   }
 
