@@ -32,6 +32,8 @@ export const messageConfigSchema = kitConfigSchema.extend({
   SEND_BURST: env.int(20, { min: 1 }),
   SEND_BURST_WINDOW_MS: env.durationMs(10_000),
   HTTP_RATE_PER_MIN: env.int(1000, { min: 1 }),
+  /** A rate-limit check Redis answers slower than this is decided by this instance alone. */
+  RATE_LIMIT_REDIS_TIMEOUT_MS: env.durationMs(100),
   WS_MAX_PAYLOAD_BYTES: env.byteSize('64kb'),
   WS_MAX_BUFFERED_BYTES: env.byteSize('1mb'),
   WS_HEARTBEAT_MS: env.durationMs(30_000),
@@ -43,6 +45,9 @@ export const messageConfigSchema = kitConfigSchema.extend({
   RECONNECT_SPREAD_MS: env.durationMs(5_000),
   PRESENCE_TTL_SECONDS: env.int(90, { min: 5 }),
   RECENT_CACHE_SIZE: env.int(200, { min: 0 }),
+  /** Injected faults (faults.ts), for release tests and game days; never set by the operator. */
+  FAULT_SEND_ERROR_PERCENT: env.int(0, { min: 0, max: 100 }),
+  FAULT_PUBLISH_DELAY_MS: env.durationMs(0),
   /** Directory of the web page; served at / when set. */
   WEB_DIR: env.string().optional(),
 });

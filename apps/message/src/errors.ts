@@ -14,6 +14,8 @@ export const msgErrors = defineErrorCodes({
   MSG_USER_REACTION_LIMIT: 409,
   MSG_STORE_UNAVAILABLE: 503,
   MSG_AUTH_UNAVAILABLE: 503,
+  /** A fault injected by this version's configuration (FAULT_SEND_ERROR_PERCENT): release tests. */
+  MSG_FAULT_INJECTED: 503,
   MALFORMED_FRAME: 400,
   UNKNOWN_FRAME: 400,
 });

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { JwksVerifier, MembershipClient } from '@chatcluster/auth-client';
-import { createService, mongoCheck, redisCheck, type Service } from '@chatcluster/kit';
+import { createService, mongoCheck, redisCheck, RedisRateLimiter, type Service } from '@chatcluster/kit';
 import { Access } from './access.js';
 import { Bus, type AuthChannelEvent } from './bus/bus.js';
 import { createRedisGuard } from './bus/redis-guard.js';
@@ -21,12 +21,13 @@ import { Presence } from './presence.js';
 import { LostConnections } from './ws/lost-connections.js';
 import { RateLimiter } from './rate-limit.js';
 import { SendService } from './send-service.js';
+import { withDelayedCall, withSendErrors } from './faults.js';
 import { createStoreGuard } from './store/guard.js';
 import { MessageStore } from './store/message-store.js';
 import { SeqCounter } from './store/seq-counter.js';
 import { openMessageDatabase } from './store/connection.js';
-import { WsServer } from './ws/server.js';
 import { REACTIONS_COLLECTION, ReactionStore, type ReactionDoc } from './store/reaction-store.js';
+import { WsServer } from './ws/server.js';
 
 export interface StartOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -90,11 +91,11 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         },
         onInsertConflict: () => m.insertConflicts.inc(),
       });
-
       const reactions = new ReactionStore(
         models.messages.db.collection<ReactionDoc>(REACTIONS_COLLECTION),
         storeGuard,
       );
+
       const verifier = new JwksVerifier({
         jwksUrl: new URL('/.well-known/jwks.json', config.AUTH_URL).toString(),
         issuer: config.JWT_ISSUER,
@@ -137,14 +138,29 @@ export async function startMessageService(options: StartOptions = {}): Promise<S
         sealAfterMs: config.HOLE_SEAL_AFTER_MS,
       });
       relay.start();
-      const sends = new SendService(store, relay, m, storeGuard.breaker, config.MONGO_TIMEOUT_MS * 2);
+      const sends = withSendErrors(
+        new SendService(
+          store,
+          withDelayedCall(relay, 'changed', config.FAULT_PUBLISH_DELAY_MS),
+          m,
+          storeGuard.breaker,
+          config.MONGO_TIMEOUT_MS * 2,
+        ),
+        config.FAULT_SEND_ERROR_PERCENT,
+      );
       const minute = 60_000;
-      const sendLimiter = new RateLimiter([
-        { name: 'per-minute', capacity: config.SEND_RATE_PER_MIN, windowMs: minute },
-        { name: 'burst', capacity: config.SEND_BURST, windowMs: config.SEND_BURST_WINDOW_MS },
+      const limits = new RedisRateLimiter(bus.cmd, {
+        name: 'message',
+        prefix: 'chat:ratelimit:message',
+        timeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+        metrics,
+      });
+      const sendLimiter = new RateLimiter(limits, [
+        { name: 'send-minute', limit: config.SEND_RATE_PER_MIN, windowMs: minute },
+        { name: 'send-burst', limit: config.SEND_BURST, windowMs: config.SEND_BURST_WINDOW_MS },
       ]);
-      const httpLimiter = new RateLimiter([
-        { name: 'http', capacity: config.HTTP_RATE_PER_MIN, windowMs: minute },
+      const httpLimiter = new RateLimiter(limits, [
+        { name: 'http', limit: config.HTTP_RATE_PER_MIN, windowMs: minute },
       ]);
       const presence = new Presence(
         bus.cmd,
