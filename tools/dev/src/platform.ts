@@ -15,7 +15,7 @@ import {
   type RedisServer,
 } from '@chatcluster/harness';
 import { CLUSTER_CIDR, NODE_ADDRESS, startCluster, type LocalCluster } from '@chatcluster/cluster';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { withDelayedCall, withSendErrors } from '../../src/faults.js';
 import type { CreateResult, NewMessage } from '../../src/store/message-store.js';
 
-const item = { channelId: 'c', senderId: 'u', clientMessageId: 'm', body: 'hi' } as NewMessage;
+const item: NewMessage = { channelId: 'c', senderId: 'u', clientMessageId: 'm', body: 'hi' };
 
 describe('injected faults', () => {
   it('refuses the configured share of sends with 503 MSG_FAULT_INJECTED, storing nothing', async () => {
