@@ -29,6 +29,13 @@ function closesByReason(metrics: Metrics) {
   return counter;
 }
 
+/** `stored` (a new message), `duplicate` (a resend answered from the first), `failed`; from start. */
+function sendsByOutcome(metrics: Metrics) {
+  const counter = metrics.counter('sends_total', 'Sends by outcome.', ['outcome']);
+  for (const outcome of ['stored', 'duplicate', 'failed']) counter.inc({ outcome }, 0);
+  return counter;
+}
+
 export function messageMetrics(metrics: Metrics) {
   return {
     deliveryLatency: metrics.histogram(
@@ -56,7 +63,16 @@ export function messageMetrics(metrics: Metrics) {
     rateLimited: metrics.counter('rate_limited_total', 'Requests and frames refused by a rate limit.', [
       'limit',
     ]),
-    sends: metrics.counter('sends_total', 'Sends by outcome.', ['outcome']),
+    sends: sendsByOutcome(metrics),
+    // The publishing half of the delivery SLI: a message accepted but never published (a stalled relay,
+    // Redis away) reaches no subscriber, so the delivery histogram, which counts writes to sockets,
+    // cannot see it; this one, against the stored sends, can.
+    publishLatency: metrics.histogram(
+      'publish_latency_seconds',
+      'From acceptance (stored) to a new message first published to every instance.',
+      [],
+      deliveryLatencyBuckets,
+    ),
     // The WebSocket send path, as the canary analysis judges it: every send frame answered, by the
     // HTTP-equivalent status of the answer (200 for an ack, the error's status otherwise), and how long
     // an acked send took from its frame to its ack (the delivery histogram's buckets, so the SLO's

@@ -33,7 +33,10 @@ describe('SLO objects from the SLO compiler', () => {
     expect(api.objective).to.equal(0.99);
     expect(api.period).to.equal('28d');
     const delivery = slos.find((s) => s.name === 'message-delivery')!;
-    expect(delivery.sli.good![0]!.matchers).to.deep.include({ name: 'le', op: '=', value: '0.3' });
+    // Both legs, publishing and delivering, move to the threshold.
+    expect(delivery.sli.good).to.have.length(2);
+    for (const good of delivery.sli.good!)
+      expect(good.matchers).to.deep.include({ name: 'le', op: '=', value: '0.3' });
   });
 
   it('compiles one group per SLO with every SLI scoped to this ChatCluster namespace and Service', () => {

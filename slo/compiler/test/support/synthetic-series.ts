@@ -48,21 +48,49 @@ function httpApi(prefix: string): Builder {
 
 /** Series for each SLO of slo/definitions, by SLO name. A new SLO needs an entry here. */
 export const SYNTHETIC_TRAFFIC: Record<string, Builder> = {
+  // Half the events are messages to publish, half are deliveries to sockets; both legs fail alike.
   'message-delivery': (phases, budget) => [
     {
       series: 'chat_message_delivery_latency_seconds_bucket{le="0.2"}',
-      values: counterValues(phases, (p) => good(budget)(p) * 0.8),
+      values: counterValues(phases, (p) => good(budget)(p) * 0.5 * 0.8),
     },
     {
       series: 'chat_message_delivery_latency_seconds_bucket{le="0.3"}',
-      values: counterValues(phases, (p) => good(budget)(p) * 0.9),
+      values: counterValues(phases, (p) => good(budget)(p) * 0.5 * 0.9),
     },
     {
       series: 'chat_message_delivery_latency_seconds_bucket{le="0.5"}',
-      values: counterValues(phases, good(budget)),
+      values: counterValues(phases, (p) => good(budget)(p) * 0.5),
     },
-    { series: 'chat_message_delivery_latency_seconds_bucket{le="+Inf"}', values: counterValues(phases, all) },
-    { series: 'chat_message_delivery_latency_seconds_count', values: counterValues(phases, all) },
+    {
+      series: 'chat_message_delivery_latency_seconds_bucket{le="+Inf"}',
+      values: counterValues(phases, (p) => all(p) * 0.5),
+    },
+    {
+      series: 'chat_message_delivery_latency_seconds_count',
+      values: counterValues(phases, (p) => all(p) * 0.5),
+    },
+    {
+      series: 'chat_message_publish_latency_seconds_bucket{le="0.5"}',
+      values: counterValues(phases, (p) => good(budget)(p) * 0.5),
+    },
+    {
+      series: 'chat_message_publish_latency_seconds_bucket{le="+Inf"}',
+      values: counterValues(phases, (p) => all(p) * 0.5),
+    },
+    {
+      series: 'chat_message_publish_latency_seconds_count',
+      values: counterValues(phases, (p) => all(p) * 0.5),
+    },
+    {
+      series: 'chat_message_sends_total{outcome="stored"}',
+      values: counterValues(phases, (p) => all(p) * 0.5),
+    },
+    // Resends answered from the first are no new messages.
+    {
+      series: 'chat_message_sends_total{outcome="duplicate"}',
+      values: counterValues(phases, (p) => all(p) * 0.1),
+    },
   ],
   'message-api-availability': httpApi('chat_message'),
   'auth-availability': httpApi('chat_auth'),

@@ -26,13 +26,16 @@ describe('the committed SLO definitions', () => {
     ]);
   });
 
-  it('measure message delivery against the 500 ms bucket', () => {
+  it('measure message delivery against the 500 ms bucket, publishing (stored messages) and delivering', () => {
     const delivery = slos.find((slo) => slo.name === 'message-delivery')!;
+    const le = [{ name: 'le', op: '=', value: '0.5' }];
     expect(delivery.sli.good).to.deep.equal([
-      {
-        metric: 'chat_message_delivery_latency_seconds_bucket',
-        matchers: [{ name: 'le', op: '=', value: '0.5' }],
-      },
+      { metric: 'chat_message_delivery_latency_seconds_bucket', matchers: le },
+      { metric: 'chat_message_publish_latency_seconds_bucket', matchers: le },
+    ]);
+    expect(delivery.sli.total).to.deep.equal([
+      { metric: 'chat_message_delivery_latency_seconds_count', matchers: [] },
+      { metric: 'chat_message_sends_total', matchers: [{ name: 'outcome', op: '=', value: 'stored' }] },
     ]);
   });
 
