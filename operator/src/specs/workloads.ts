@@ -72,6 +72,9 @@ export function rollout(cluster: ChatCluster, component: ComponentName, caps: Ca
     // failed run aborts the Rollout; an Inconclusive one (too little traffic) pauses it for a person.
     canary.analysis = {
       templates: analysisTemplateNames(cluster, component).map((templateName) => ({ templateName })),
+      // From the pause of the first weight (the steps are [setWeight, pause, ...]): by then the canary's
+      // pods are available and have traffic, so the first measurement judges the canary, not its start.
+      startingStep: 1,
       // Labels on the AnalysisRuns, so `kubectl get analysisrun -l chatcluster.io/cluster=...` finds them.
       analysisRunMetadata: { labels: analysisRunLabels(cluster, component) },
       args: [

@@ -53,8 +53,13 @@ describe('workloads', () => {
       'prod-message-delivery-slo',
       'prod-websocket-stability-slo',
     ]);
-    // From the first step (the canary's first pods) until the Rollout completes: no step unmeasured.
-    expect(analysis).to.not.have.property('startingStep');
+    // From the first weight's pause (the canary's pods available, with traffic) until the Rollout
+    // completes: every pause measured, and no measurement of a canary that has no pods yet.
+    expect(analysis.startingStep).to.equal(1);
+    const steps = specOf(rollout(sampleCluster(), 'message', ALL_CAPABILITIES)).strategy.canary!.steps as {
+      pause?: unknown;
+    }[];
+    expect(steps[1]).to.have.property('pause');
     expect(analysis.analysisRunMetadata.labels).to.deep.equal({
       'chatcluster.io/cluster': 'prod',
       'app.kubernetes.io/component': 'message',
