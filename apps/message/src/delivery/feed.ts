@@ -123,9 +123,11 @@ export class ChannelFeed {
 
   /**
    * Resolves seq `seq`: the message (or null for a hole) once it is published, announced sealed,
-   * or found in the store, looked up every `lookupMs` from when it was first missed; sealed here
-   * only `sealAfterMs` after that, when its sender's insert can no longer land (a run of seqs
-   * missed together is waited for once). Shared by everyone asking.
+   * or found in the store, looked up `lookupMs` after it was first missed and then at doubling
+   * intervals; sealed here only `sealAfterMs` after it was missed, when its sender's insert can no
+   * longer land (a run of seqs missed together is waited for once). Shared by everyone asking.
+   * Nearly every gap is an insert still in flight on another instance, filled by its publication:
+   * lookups at a fixed interval multiplied store reads exactly when the store was slow.
    */
   resolveMissing(seq: number): Promise<MessageDoc | null> {
     if (this.head !== null && seq <= this.head) {
@@ -137,16 +139,18 @@ export class ChannelFeed {
     if (!resolver) {
       const since = this.#missingSince.find((mark) => mark.upTo >= seq)?.at ?? Date.now();
       resolver = (async () => {
-        const lookupMs = this.deps.lookupMs ?? 500;
-        for (let attempt = 1; ; attempt++) {
-          await sleep(Math.max(0, since + Math.min(attempt * lookupMs, this.deps.sealAfterMs) - Date.now()));
+        const sealAt = since + this.deps.sealAfterMs;
+        let interval = this.deps.lookupMs ?? 500;
+        // A seq of a run missed long ago is looked up at once, then it backs off like the first.
+        for (let lookupAt = since + interval; ; lookupAt = Date.now() + (interval *= 2)) {
+          await sleep(Math.max(0, Math.min(lookupAt, sealAt) - Date.now()));
           // Dispatched meanwhile (its event or the hole's announcement arrived): nothing to do.
           if (this.#closed || (this.head !== null && seq <= this.head)) return null;
           const known = this.pending.get(seq);
           if (known !== undefined) return known ? await this.deps.store.bySeq(this.channelId, seq) : null;
           const doc = await this.deps.store.bySeqId(this.channelId, seq);
           if (doc) return doc.hole ? null : doc;
-          if (Date.now() - since >= this.deps.sealAfterMs) {
+          if (Date.now() >= sealAt) {
             const sealed = await this.deps.store.seal(this.channelId, seq);
             return sealed.hole ? null : sealed;
           }

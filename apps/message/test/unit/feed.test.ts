@@ -131,6 +131,23 @@ describe('message: the per-channel ordering point', () => {
     expect(took, '40 holes resolved after one wait of 100 ms').to.be.within(100, 1_000);
   });
 
+  it('looks a missing seq up at doubling intervals, not at every lookup interval', async () => {
+    const store = new FakeStore();
+    let lookups = 0;
+    store.bySeqId = (c: string, seq: number) => {
+      lookups++;
+      return store.bySeq(c, seq);
+    };
+    const feed = await feedWith(store, 1_000);
+    feed.subs.add(subscriber(0));
+    feed.receive(eventFromDoc(doc(2))); // 1 is still being inserted elsewhere
+    await new Promise((r) => setTimeout(r, 330));
+    // At 10, 30, 70, 150 and 310 ms (every 10 ms would be 33 reads).
+    expect(lookups).to.be.within(3, 6);
+    feed.receive(eventFromDoc(doc(1)));
+    expect(feed.head).to.equal(2);
+  });
+
   it('never sends a creation again to a subscriber past it (a relay republishing what readers hold)', async () => {
     const store = new FakeStore();
     store.counterValue = 5;
