@@ -491,7 +491,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const retryMs = (frame.retryAfterSeconds ?? 1) * 1000 * (0.5 + this.#options.random() / 2) + 100;
     const p = frame.ref ? this.#pending.get(frame.ref) : undefined;
     if (p) {
-      if (retryableCodes.has(frame.code)) {
+      // A send the server asked to repeat later (retryAfterSeconds: any 503, e.g. a bad release's
+      // pod) is repeated, as are the known transient codes; anything else is final.
+      if (retryableCodes.has(frame.code) || frame.retryAfterSeconds !== undefined) {
         clearTimeout(p.retryTimer);
         p.retryTimer = setTimeout(() => this.#transmit(p), retryMs);
       } else {

@@ -178,6 +178,27 @@ describe('message-sdk: client', () => {
       duplicate: false,
     });
     expect((await limited).seq).to.equal(9);
+    // A code the SDK does not know, which the server asks to repeat later (a bad release's 503).
+    const refused = client.send('ch', 'z', 'later');
+    ws.deliver({
+      type: 'error',
+      code: 'MSG_FAULT_INJECTED',
+      message: 'no',
+      ref: 'later',
+      retryAfterSeconds: 0,
+    });
+    await tick(150);
+    expect(ws.sent.filter((f) => f['clientMessageId'] === 'later')).to.have.length(2);
+    ws.deliver({
+      type: 'ack',
+      channelId: 'ch',
+      clientMessageId: 'later',
+      seq: 10,
+      messageId: 'm2',
+      createdAt: '',
+      duplicate: false,
+    });
+    expect((await refused).seq).to.equal(10);
     client.close();
   });
 
