@@ -40,7 +40,7 @@ export function messageMetrics(metrics: Metrics) {
   return {
     deliveryLatency: metrics.histogram(
       'delivery_latency_seconds',
-      'From acceptance (stored) to the event being written to a subscriber socket.',
+      'From acceptance (stored) to the event being written to its subscribers on an instance (once per event).',
       [],
       deliveryLatencyBuckets,
     ),
