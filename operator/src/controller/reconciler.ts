@@ -126,9 +126,17 @@ export class Reconciler {
         failures.push(`building the desired objects failed: ${message(err)}`);
       }
       if (desired) {
-        const results = await Promise.allSettled(desired.map((object) => this.#ensure(object)));
+        // Rollouts last: one naming an AnalysisTemplate Argo cannot find yet is InvalidSpec (the
+        // ChatCluster briefly Degraded), so the templates and everything else are applied first.
+        const rollouts = desired.filter((object) => object.kind === 'Rollout');
+        const others = desired.filter((object) => object.kind !== 'Rollout');
+        const ordered = [...others, ...rollouts];
+        const results = [
+          ...(await Promise.allSettled(others.map((object) => this.#ensure(object)))),
+          ...(await Promise.allSettled(rollouts.map((object) => this.#ensure(object)))),
+        ];
         results.forEach((result, i) => {
-          const object = desired[i]!;
+          const object = ordered[i]!;
           if (result.status === 'rejected') {
             failures.push(`apply ${object.kind} ${object.metadata.name}: ${message(result.reason)}`);
           } else if (result.value) {
