@@ -5,3 +5,4 @@ export * from './platform.js';
 export * from './report.js';
 export * from './stats.js';
 export * from './alerts.js';
+export * from './canary.js';

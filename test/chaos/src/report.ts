@@ -4,7 +4,11 @@ import { appendFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { LoadFigures } from './load.js';
 
-export function report(scenario: string, figures: LoadFigures, extra: Record<string, unknown> = {}): void {
+export function report(
+  scenario: string,
+  figures: LoadFigures | undefined,
+  extra: Record<string, unknown> = {},
+): void {
   const line = JSON.stringify({ chaos: scenario, ...figures, ...extra });
   console.log(line);
   const file = process.env.CHAOS_REPORT_FILE;
