@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './logger.js';
 export * from './tracing.js';
 export * from './metrics.js';
+export * from './store-calls.js';
 export * from './health.js';
 export * from './lifecycle.js';
 export * from './flags.js';

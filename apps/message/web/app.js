@@ -14,6 +14,9 @@ const pageSize = Math.min(200, Math.max(1, Number(params.get('pageSize')) || 50)
 const REACTION = '👍';
 
 let token = null;
+let refreshToken = null;
+/** The refresh under way, if any: a refresh token is single use, so two at once would revoke the session. */
+let refreshing = null;
 let me = null;
 let client = null;
 let current = null;
@@ -50,6 +53,7 @@ async function signIn(kind) {
   try {
     const session = await api(`/auth/api/v1/auth/${kind}`, { method: 'POST', body });
     token = session.accessToken;
+    refreshToken = session.refreshToken;
     me = session.user;
     $('login').hidden = true;
     $('chat').hidden = false;
@@ -60,8 +64,30 @@ async function signIn(kind) {
   }
 }
 
+/** Seconds since the epoch at which the access token expires (its `exp` claim). */
+function expiresAt(jwt) {
+  const payload = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+  return JSON.parse(atob(payload)).exp;
+}
+
+/**
+ * The token for the next WebSocket connection (the SDK asks on every connect): refreshed first when it
+ * expires within 30 s, so a connection closed with 4001 at expiry comes back with a new one.
+ */
+async function currentToken() {
+  if (!refreshToken || expiresAt(token) * 1000 - Date.now() > 30_000) return token;
+  refreshing ??= api('/auth/api/v1/auth/refresh', { method: 'POST', body: { refreshToken } })
+    .then((session) => {
+      token = session.accessToken;
+      refreshToken = session.refreshToken;
+    })
+    .finally(() => (refreshing = null));
+  await refreshing;
+  return token;
+}
+
 function connect() {
-  client = new ChatClient({ urls: wsUrls, token: () => token });
+  client = new ChatClient({ urls: wsUrls, token: currentToken });
   client.on('state', (state) => {
     $('state').dataset.state = state;
     $('state').textContent = state;

@@ -4,9 +4,11 @@ import {
   isAppError,
   kitErrors,
   retry,
+  storeCallTimer,
   withSpan,
   type Breaker,
   type Metrics,
+  type StoreCallTimer,
 } from '@chatcluster/kit';
 import pg from 'pg';
 import {
@@ -58,8 +60,10 @@ export class Database {
   private readonly writeTimeoutMs: number;
   private readonly breakerResetMs: number;
   private readonly breaker: Breaker<[Call], unknown>;
+  private readonly timed: StoreCallTimer;
 
   constructor(private readonly options: DatabaseOptions) {
+    this.timed = storeCallTimer(options.metrics);
     this.readTimeoutMs = options.readTimeoutMs ?? 5_000;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
     this.breakerResetMs = options.breakerResetMs ?? 5_000;
@@ -138,7 +142,7 @@ export class Database {
   /** A span per database call, and PostgreSQL's failures in the contract's terms. */
   private async observed<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await withSpan(`postgres ${operation}`, fn, {
+      return await withSpan(`postgres ${operation}`, () => this.timed(operation, fn), {
         'db.system': 'postgresql',
         'db.operation': operation,
       });

@@ -1,6 +1,13 @@
 // Every MongoDB call runs under a deadline and through the `mongodb` breaker, so a slow or dead
 // MongoDB makes sends fail fast with 503 MSG_STORE_UNAVAILABLE instead of piling up.
-import { AppError, createBreaker, withTimeout, type Breaker, type Metrics } from '@chatcluster/kit';
+import {
+  AppError,
+  createBreaker,
+  storeCallTimer,
+  withTimeout,
+  type Breaker,
+  type Metrics,
+} from '@chatcluster/kit';
 import { msgErrors } from '../errors.js';
 
 /** Duplicate-key errors are answers (a race lost), not a sick dependency. */
@@ -56,6 +63,8 @@ export function createStoreGuard({
     },
     metrics,
   );
+  // Timed to the call's end, past a deadline that gave up on it: how slow MongoDB really was.
+  const timed = storeCallTimer(metrics);
   if (trial) {
     breaker.circuit.on('halfOpen', () => {
       void breaker.fire(() => withTimeout(timeoutMs, trial, { operation: 'trial' })).catch(() => undefined);
@@ -65,7 +74,7 @@ export function createStoreGuard({
     breaker,
     async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
       try {
-        return (await breaker.fire(() => withTimeout(timeoutMs, () => fn(), { operation }))) as T;
+        return (await breaker.fire(() => withTimeout(timeoutMs, () => timed(operation, fn), { operation }))) as T;
       } catch (err) {
         if (isDuplicateKey(err) || (err instanceof AppError && err.status < 500)) throw err;
         const retryAfterSeconds =
