@@ -17,7 +17,7 @@ export interface FerretDBOptions {
   readyTimeoutMs?: number;
   /** The address it listens on and its URL names (default 127.0.0.1). */
   host?: string;
-  /** Where the documents go (default postgresql). */
+  /** Where the documents go (default: $FERRETDB_BACKEND, else postgresql; the variable compares the two on any suite). */
   backend?: 'postgresql' | 'sqlite';
   /**
    * For postgresql: a running server that holds the documents in a database of their own (named
@@ -45,7 +45,7 @@ const readyLine = 'ferretdb listening at';
 
 export async function startFerretDB(options: FerretDBOptions = {}): Promise<FerretDBServer> {
   const ferretdb = locateBinary('ferretdb');
-  const backend = options.backend ?? 'postgresql';
+  const backend = options.backend ?? (process.env['FERRETDB_BACKEND'] === 'sqlite' ? 'sqlite' : 'postgresql');
   const host = options.host ?? '127.0.0.1';
   const database = options.database ?? 'ferretdb';
   const dir = createTempDir('ferretdb');

@@ -1,11 +1,13 @@
-// The chat page in headless Chromium: log in, pick a channel, send and receive, and keep doing so
-// across a forced reconnect (the instance serving the page's WebSocket is killed).
+// The chat page in headless Chromium: log in, pick a channel, send and receive, show reactions as
+// their deltas arrive, and keep doing so across a forced reconnect (the instance serving the page's
+// WebSocket is killed).
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { channelWith, eventually, signup, type TestUser } from '../support/api.js';
+import type { ReactionEvent } from '@chatcluster/message-sdk';
+import { call, channelWith, eventually, signup, type TestUser } from '../support/api.js';
 import { RecordingClient, wsUrl } from '../support/clients.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -44,7 +46,7 @@ describe('message: the chat page in Chromium', function () {
   const texts = (page: Page) =>
     page.$$eval('#messages li .text', (els) => els.map((e) => e.textContent ?? ''));
 
-  it('sends and receives, shows the connection state, and carries on across a forced reconnect', async () => {
+  it('sends and receives, shows reactions, shows the connection state, and carries on across a forced reconnect', async () => {
     const [first, second] = stack.instances.map((i) => i.url) as [string, string];
     const other: TestUser = await signup(stack.auth.url, 'friend');
     const page = await browser.newPage();
@@ -92,10 +94,29 @@ describe('message: the chat page in Chromium', function () {
       () => friend!.received(channel).map((e) => e.message.body),
       (b) => b.includes('hello from the page'),
     );
-    await friend.client.send(channel, 'hello page');
+    const hello = await friend.client.send(channel, 'hello page');
     await page.waitForFunction(() =>
       Array.from(document.querySelectorAll('#messages .text')).some((e) => e.textContent === 'hello page'),
     );
+
+    // A reaction made elsewhere reaches the page as a delta; the page's own reaches the others.
+    const friendSaw: ReactionEvent[] = [];
+    friend.client.on('reaction', (e) => friendSaw.push(e));
+    const reactionPath = `/api/v1/messages/${channel}/${hello.seq}/reactions/${encodeURIComponent('👍')}`;
+    expect((await call(second, 'PUT', reactionPath, { token: other.token })).status).to.equal(200);
+    const reactionsShown = (n: number) =>
+      page.waitForFunction(
+        ([seq, text]) => document.querySelector(`#m-${seq} .reactions`)?.textContent === text,
+        [hello.seq, `👍 ${n}`] as const,
+      );
+    await reactionsShown(1);
+    await page.click(`#m-${hello.seq} .react`);
+    await reactionsShown(2);
+    const fromPage = await eventually(
+      () => friendSaw.find((e) => e.userId === me.id),
+      (e) => e !== undefined,
+    );
+    expect(fromPage).to.include({ seq: hello.seq, emoji: '👍', change: 'added', count: 2 });
 
     // Force a reconnect: the instance the page's WebSocket is on dies.
     stack.instances[0]!.kill('SIGKILL');
