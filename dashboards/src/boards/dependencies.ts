@@ -1,5 +1,5 @@
-// The services' dependencies: bulkheads (the pools), circuit breakers, retries, the message outbox,
-// the notification stream, and Redis as the breakers see it. There is no exporter for
+// The services' dependencies: their readiness checks and store calls, bulkheads (the pools), circuit
+// breakers, retries, the message outbox, the notification stream, and Redis as the breakers see it. There is no exporter for
 // PostgreSQL, MongoDB or Redis themselves in the metric contract, so these are the services' views.
 import { dashboard, rate, type GrafanaDashboard, type PanelSpec, type Query } from '../grafana.js';
 import { SERVICES } from '../services.js';
@@ -8,7 +8,7 @@ import { SERVICES } from '../services.js';
 const perService = (
   expr: (prefix: string) => string,
   legend: string,
-  only?: 'retries' | 'bulkheads',
+  only?: 'retries' | 'bulkheads' | 'stores',
 ): Query[] =>
   SERVICES.filter((s) => only === undefined || s[only]).map((s) => ({
     expr: expr(s.prefix),
@@ -43,6 +43,51 @@ export function dependencies(): GrafanaDashboard {
       'Bulkheads, circuit breakers, retries, the message outbox, the notification stream and Redis.',
     tags: ['chatcluster', 'dependencies'],
     rows: [
+      {
+        title: 'Readiness checks and store calls',
+        panels: [
+          {
+            title: 'Readiness checks (1 passing, 0 failing)',
+            description:
+              'Each dependency check, on its worst instance. 0 for 5 minutes fires ReadinessDegraded (runbook readiness-degraded.md): readiness itself stays 200 for the dependencies a service can run without.',
+            unit: 'none',
+            width: 8,
+            min: 0,
+            max: 1,
+            thresholds: [
+              { value: null, color: 'red' },
+              { value: 1, color: 'green' },
+            ],
+            queries: perService((p) => `min by (check) (${p}_readiness_check_ok)`, '{{check}}'),
+          },
+          {
+            title: 'Store call duration p99 by operation',
+            description:
+              "99th percentile of each operation's calls to the service's own store (message: MongoDB, auth: PostgreSQL), failed calls included.",
+            unit: 's',
+            width: 8,
+            min: 0,
+            queries: perService(
+              (p) =>
+                `histogram_quantile(0.99, sum by (le, operation) (${rate(`${p}_store_call_duration_seconds_bucket`)}))`,
+              '{{operation}}',
+              'stores',
+            ),
+          },
+          {
+            title: 'Store calls per second by operation',
+            description: 'How often each operation calls the store: a slow store hurts the busy ones most.',
+            unit: 'cps',
+            width: 8,
+            min: 0,
+            queries: perService(
+              (p) => `sum by (operation) (${rate(`${p}_store_call_duration_seconds_count`)})`,
+              '{{operation}}',
+              'stores',
+            ),
+          },
+        ],
+      },
       {
         title: 'Pools (bulkheads)',
         panels: [

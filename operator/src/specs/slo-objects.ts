@@ -5,6 +5,7 @@
 import {
   compileRuleGroups,
   loadSlos,
+  readinessRuleGroup,
   toAnalysisTemplate,
   toPrometheusRule,
   type SloSpec,
@@ -88,7 +89,12 @@ export function sloPrometheusRule(cluster: ChatCluster): KubeObject {
       extraLabels: { chatcluster: cluster.metadata.name, namespace: cluster.metadata.namespace },
     }),
   );
-  const compiled = toPrometheusRule(groups, { name, namespace: cluster.metadata.namespace });
+  // The readiness-degraded alert rides along: it has no SLO, but the same scope and labels.
+  const readiness = readinessRuleGroup({
+    matchLabels: (service) => scope(cluster, COMPONENT_OF_SERVICE[service]!),
+    extraLabels: { chatcluster: cluster.metadata.name },
+  });
+  const compiled = toPrometheusRule([...groups, readiness], { name, namespace: cluster.metadata.namespace });
   return {
     ...compiled,
     metadata: childMeta(cluster, name, { ...clusterLabels(cluster), ...cluster.spec.monitoring.labels }),

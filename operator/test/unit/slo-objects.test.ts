@@ -45,7 +45,14 @@ describe('SLO objects from the SLO compiler', () => {
     expect(rule.metadata.name).to.equal('prod-slo');
     expect(rule.metadata.ownerReferences![0]!.kind).to.equal('ChatCluster');
     const groups = groupsOf(rule);
-    expect(groups).to.have.length(platformSloDefinitions().length);
+    // One per SLO, and the readiness-degraded alert.
+    expect(groups.map((g) => g.name)).to.deep.equal([
+      ...platformSloDefinitions().map((slo) => `slo-${slo.name}`),
+      'readiness',
+    ]);
+    expect(groups.at(-1)!.rules[0]!.expr).to.include(
+      'chat_message_readiness_check_ok{namespace="chat",service="prod-message"}',
+    );
     const rawSelectors = groups
       .flatMap((g) => g.rules.map((r) => r.expr))
       .flatMap((expr) => [...expr.matchAll(/chat_[a-z_]+\{([^}]*)\}/g)].map((m) => m[1]!));

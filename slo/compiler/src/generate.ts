@@ -3,6 +3,7 @@
 import { alertmanagerConfig, type AlertmanagerOptions } from './alertmanager.js';
 import { toRuleFileYaml, toYaml } from './outputs.js';
 import { parseSloDocuments } from './parse.js';
+import { readinessRuleGroup } from './readiness.js';
 import { compileRuleGroups, type CompileOptions } from './rules.js';
 import type { SloSpec } from './types.js';
 
@@ -41,13 +42,20 @@ export function loadSlos(files: DefinitionFile[]): SloSpec[] {
   return slos;
 }
 
-/** Relative output path -> file text: `rules/<slo>.rules.yml` per SLO and `alertmanager.yml`. */
+/**
+ * Relative output path -> file text: `rules/<slo>.rules.yml` per SLO, `rules/readiness.rules.yml` (the
+ * readiness-degraded alert, which no SLO owns) and `alertmanager.yml`.
+ */
 export function generateOutputs(files: DefinitionFile[], options: GenerateOptions = {}): Map<string, string> {
   const slos = loadSlos(files);
   const outputs = new Map<string, string>();
   for (const group of compileRuleGroups(slos, options)) {
     outputs.set(`rules/${group.name.replace(/^slo-/, '')}.rules.yml`, HEADER + toRuleFileYaml([group]));
   }
+  const readiness = readinessRuleGroup({
+    ...(options.runbookBaseUrl ? { runbookBaseUrl: options.runbookBaseUrl } : {}),
+  });
+  outputs.set('rules/readiness.rules.yml', HEADER + toRuleFileYaml([readiness]));
   outputs.set('alertmanager.yml', HEADER + toYaml(alertmanagerConfig(options.alertmanager)));
   return outputs;
 }

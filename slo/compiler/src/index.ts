@@ -35,6 +35,15 @@ export {
   type Receiver,
 } from './alertmanager.js';
 export { generateOutputs, loadSlos, type DefinitionFile, type GenerateOptions } from './generate.js';
+export {
+  readinessRuleGroup,
+  readinessGauge,
+  READINESS_ALERT,
+  READINESS_RUNBOOK,
+  READINESS_SERVICES,
+  type ReadinessAlertOptions,
+  type ReadinessService,
+} from './readiness.js';
 export { parseSelector, formatSelector } from './selector.js';
 export { parseDuration, formatDuration } from './duration.js';
 export * from './names.js';

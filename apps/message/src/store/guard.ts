@@ -74,7 +74,9 @@ export function createStoreGuard({
     breaker,
     async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
       try {
-        return (await breaker.fire(() => withTimeout(timeoutMs, () => timed(operation, fn), { operation }))) as T;
+        return (await breaker.fire(() =>
+          withTimeout(timeoutMs, () => timed(operation, fn), { operation }),
+        )) as T;
       } catch (err) {
         if (isDuplicateKey(err) || (err instanceof AppError && err.status < 500)) throw err;
         const retryAfterSeconds =
