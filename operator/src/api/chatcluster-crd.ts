@@ -490,7 +490,9 @@ const specSchema: JsonSchema = obj(
         fcm: obj(
           'Firebase Cloud Messaging (push).',
           {
-            secretRef: secretName('the keys projectId and accessToken'),
+            secretRef: secretName(
+              'the keys projectId and serviceAccount (a Google service-account key file; the service fetches and refreshes its tokens) or accessToken (a fixed OAuth token, never refreshed)',
+            ),
             baseUrl: str('FCM API base URL.', {
               default: 'https://fcm.googleapis.com',
               pattern: '^https?://',

@@ -61,7 +61,12 @@ export function secretEnvironment(cluster: ChatCluster, component: ComponentName
   if (component === 'notification') {
     if (notification.fcm) {
       env.push(secretEnv('FCM_PROJECT_ID', notification.fcm.secretRef.name, 'projectId'));
-      env.push(secretEnv('FCM_ACCESS_TOKEN', notification.fcm.secretRef.name, 'accessToken'));
+      // One of the two, by which key the Secret has: a service-account key (tokens fetched and
+      // refreshed by the service) or a fixed access token (dies within the hour).
+      env.push(
+        secretEnv('FCM_SERVICE_ACCOUNT_CREDENTIALS', notification.fcm.secretRef.name, 'serviceAccount', true),
+      );
+      env.push(secretEnv('FCM_ACCESS_TOKEN', notification.fcm.secretRef.name, 'accessToken', true));
     }
     if (notification.sendgrid) {
       env.push(secretEnv('SENDGRID_API_KEY', notification.sendgrid.secretRef.name, 'apiKey'));

@@ -130,7 +130,9 @@ describe('pod template', () => {
     );
     expect(refs).to.deep.include({
       FCM_PROJECT_ID: { name: 'fcm', key: 'projectId' },
-      FCM_ACCESS_TOKEN: { name: 'fcm', key: 'accessToken' },
+      // Whichever the Secret has: a service-account key, or a fixed token.
+      FCM_SERVICE_ACCOUNT_CREDENTIALS: { name: 'fcm', key: 'serviceAccount', optional: true },
+      FCM_ACCESS_TOKEN: { name: 'fcm', key: 'accessToken', optional: true },
       SENDGRID_API_KEY: { name: 'sg', key: 'apiKey' },
     });
   });
