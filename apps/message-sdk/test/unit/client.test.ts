@@ -206,7 +206,7 @@ describe('message-sdk: client', () => {
     const client = new ChatClient({ url: 'ws://a/ws', token: 't', WebSocket: FakeSocket, ackIntervalMs: 40 });
     const inChannel = (channelId: string, seq: number): ServerFrame => {
       const frame = event(seq) as Extract<ServerFrame, { type: 'event' }>;
-      return { ...frame, event: { ...frame.event, channelId } } as ServerFrame;
+      return { ...frame, event: { ...frame.event, channelId } };
     };
     client.connect();
     await tick();
