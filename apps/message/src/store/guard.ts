@@ -14,7 +14,12 @@ import { msgErrors } from '../errors.js';
 export function isDuplicateKey(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { code?: unknown; writeErrors?: { code?: unknown }[] };
-  return e.code === 11000 || (Array.isArray(e.writeErrors) && e.writeErrors.every((w) => w.code === 11000));
+  // A bulk write that failed on the network has an empty writeErrors: that is no answer at all (every
+  // item of an empty list "is" a duplicate, and an insert that was never stored was taken as done).
+  return (
+    e.code === 11000 ||
+    (Array.isArray(e.writeErrors) && e.writeErrors.length > 0 && e.writeErrors.every((w) => w.code === 11000))
+  );
 }
 
 export interface StoreGuard {
