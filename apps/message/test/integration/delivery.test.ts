@@ -357,7 +357,8 @@ describe('message: delivery across instances', function () {
     ).to.equal(200);
     const text = await eventually(
       async () => (await fetch(`${url(a)}/metrics`)).text(),
-      (t) => t.includes('chat_message_ws_connections_closed_total{reason="client"}'),
+      // Every reason is exported from start: wait for this client's close to be counted.
+      (t) => /^chat_message_ws_connections_closed_total\{reason="client"\} [1-9]/m.test(t),
     );
     for (const name of [
       'chat_message_delivery_latency_seconds_bucket{le="0.2"}',
