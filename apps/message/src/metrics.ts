@@ -53,13 +53,21 @@ export function messageMetrics(metrics: Metrics) {
       'Deliveries the client acknowledged having processed.',
       [],
     ),
-    outboxPending: metrics.gauge('outbox_pending', 'Messages whose latest change is not yet published.', []),
-    outboxOldest: metrics.gauge(
-      'outbox_oldest_pending_seconds',
-      'Age of the oldest change not yet published (0 when none).',
+    outboxPending: metrics.gauge(
+      'outbox_pending',
+      'Seqs allocated and not yet published, as the relay last found them.',
       [],
     ),
-    outboxRepublished: metrics.counter('outbox_republished_total', 'Changes the sweeper had to publish.', []),
+    outboxOldest: metrics.gauge(
+      'outbox_oldest_pending_seconds',
+      'How long the relay has seen the oldest of them unpublished (0 when none).',
+      [],
+    ),
+    outboxRepublished: metrics.counter(
+      'outbox_republished_total',
+      'Messages and changes the relay had to publish (their sender could not).',
+      [],
+    ),
     rateLimited: metrics.counter('rate_limited_total', 'Requests and frames refused by a rate limit.', [
       'limit',
     ]),

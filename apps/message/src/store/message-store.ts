@@ -34,7 +34,7 @@ export interface MessageStoreOptions {
   background?: StoreGuard;
   /** Seqs from Redis; without it (or while Redis is away) they come from the store. */
   seqs?: SeqCounter;
-  /** This instance sealed a hole: readers elsewhere are told at once instead of waiting GAP_WAIT_MS. */
+  /** This instance sealed a hole: readers everywhere are told at once. */
   onHoleSealed?: (channelId: string, seq: number) => void;
   /** An insert hit a unique index (a lost race or a repeat). */
   onInsertConflict?: () => void;
