@@ -197,7 +197,9 @@ export class OutboxRelay {
         if (stored === null || Number(stored) !== mark) await redis.hset(RELAY_MARKS, channelId, mark);
         continue;
       }
-      const published = await this.options.bus.publishedSeqs(channelId, top - mark + 100);
+      // Changes interleave with creations in the stream: twice the new seqs covers them in practice;
+      // a seq found missing only because the read was short is read from the store and dropped by receivers.
+      const published = await this.options.bus.publishedSeqs(channelId, 2 * (top - mark) + 10);
       const republish: MessageEvent[] = [];
       let contiguous = true;
       let next = mark;
