@@ -243,7 +243,7 @@ export class ReleaseTraffic {
   }
 
   private async readLoop(): Promise<void> {
-    const url = new URL(`/api/v1/channels/${this.channelId}/messages?limit=1`, this.messageUrl);
+    const url = new URL(`/api/v1/messages?channelId=${this.channelId}&limit=1`, this.messageUrl);
     let n = 0;
     while (this.running) {
       const user = this.visitors[n % this.visitors.length]!;

@@ -31,8 +31,8 @@ export function useChaosPlatform(restore?: (platform: ChaosPlatform) => unknown)
   after(async () => {
     if (platform && restore) await restore(platform);
   });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && platform) console.log(platform.logTails());
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && platform) console.log(await platform.logTails());
   });
   return () => {
     if (!platform) throw new Error('the chaos platform is not started (useChaosPlatform before hook)');
