@@ -44,12 +44,16 @@ const messageSchema = new Schema<MessageDoc>(
   },
   { versionKey: false, minimize: false, collection: 'messages', autoIndex: false },
 );
-// One document and three index entries per message: `_id` (computed from channel and seq, so it is
-// also the (channel, seq) uniqueness), the idempotency key, and the change index replays read.
+// One document and four index entries per message: `_id` (computed from channel and seq, so it is
+// also the (channel, seq) uniqueness), the idempotency key, (channel, seq) for every ranged read
+// (history pages, replay after a seq: `_id` is a hash, so it orders nothing), and the change index
+// replays of edits read. FerretDB v1 has no partial indexes, which could have kept unedited messages
+// out of the last one.
 messageSchema.index(
   { channelId: 1, clientMessageId: 1 },
   { unique: true, name: 'channel_client_message_id' },
 );
+messageSchema.index({ channelId: 1, seq: 1 }, { name: 'channel_seq' });
 messageSchema.index({ channelId: 1, updatedAt: 1 }, { name: 'channel_updated' });
 
 /** A channel's counter (`_id` is the channel id): `seq` is its last allocated message seq. */
@@ -118,7 +122,7 @@ export function createModels(connection: Connection): Models {
 export async function ensureIndexes(models: Models): Promise<void> {
   await models.messages.createIndexes();
   // Indexes of earlier versions that nothing queries any more: each cost a write per message.
-  for (const name of ['channel_seq', 'outbox', 'deleted']) {
+  for (const name of ['outbox', 'deleted']) {
     await models.messages.collection.dropIndex(name).catch((err: unknown) => {
       const code = (err as { code?: unknown }).code;
       // IndexNotFound, NamespaceNotFound (FerretDB words some of them differently).
