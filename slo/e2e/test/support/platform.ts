@@ -101,7 +101,13 @@ async function startEverything(): Promise<Platform> {
             sendgridUrl: sendgrid.url,
           },
           // Users sign in at the stack's auth, so tokens carry its issuer and audience.
-          { JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, INSTANCE_ID: 'notification-slo' },
+          // Auth's internal API (member lookups) refuses calls without the stack's token.
+          {
+            JWT_ISSUER: ISSUER,
+            JWT_AUDIENCE: AUDIENCE,
+            INSTANCE_ID: 'notification-slo',
+            INTERNAL_API_TOKEN: side.stack.messageEnv['INTERNAL_API_TOKEN']!,
+          },
         ),
       ),
       async (child) => {
