@@ -90,8 +90,10 @@ describe('message: seq allocation across instances', function () {
     const receivers = [client(bob, 0), client(bob, 1)];
     await Promise.all(receivers.map((c) => c.open()));
     await Promise.all(receivers.map((c) => c.subscribed(channel)));
+    // A client sends after its `hello` (the server holds at most 64 frames that arrive before it).
     const first = await RawSocket.open(url(0), alice.token);
     sockets.push(first);
+    await first.next((f) => f.type === 'hello');
     const frames = Array.from({ length: 100 }, (_, i) => ({
       type: 'send',
       channelId: channel,
@@ -99,20 +101,29 @@ describe('message: seq allocation across instances', function () {
       body: `storm ${i}`,
     }));
     for (const f of frames) first.send(f);
-    await eventually(
+    const firstAcks = await eventually(
       () => first.frames.filter(isAck).length,
       (n) => n === 100,
     );
+    expect(
+      firstAcks,
+      `acks of the first sends (close ${first.closeCode}, other frames: ${JSON.stringify(first.frames.filter((f) => !isAck(f)).slice(0, 3))})`,
+    ).to.equal(100);
     const originals = new Map(first.frames.filter(isAck).map((a) => [a.clientMessageId, a.seq]));
     first.close();
     // The acks were "lost": the client reconnects (to the other instance) and resends all of them at once.
     const again = await RawSocket.open(url(1), alice.token);
     sockets.push(again);
+    await again.next((f) => f.type === 'hello');
     for (const f of frames) again.send(f);
-    await eventually(
+    const againAcks = await eventually(
       () => again.frames.filter(isAck).length,
       (n) => n === 100,
     );
+    expect(
+      againAcks,
+      `acks of the resends (other frames: ${JSON.stringify(again.frames.filter((f) => !isAck(f)).slice(0, 3))})`,
+    ).to.equal(100);
     for (const ack of again.frames.filter(isAck)) {
       expect(ack.duplicate, ack.clientMessageId).to.equal(true);
       expect(ack.seq).to.equal(originals.get(ack.clientMessageId));
