@@ -60,6 +60,7 @@ clean: ## remove build output (the component cache in ~/.cache/chatcluster is ke
 	rm -rf apps/*/dist test/*/dist tools/*/dist operator/dist slo/*/dist dashboards/dist *.tsbuildinfo
 
 bench: setup build ## message service vs Centrifugo v6 (history, recovery), Socket.IO 4 and a bare ws relay under the same load; one JSON line
+	@tools/setup/go-tools.sh centrifugo
 	node bench/dist/src/run.js
 
 # --- Container images and a kind cluster, for machines with Docker (not used by `make dev` or CI) ---

@@ -60,6 +60,7 @@ k8s_minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
 
 k8s=k8s.io/kubernetes/cmd
+# Centrifugo (the benchmark's peer) is built by `make bench` only: the tests do not need it.
 want=("${@:-etcd kubernetes coredns pause argo-rollouts prometheus prometheus-operator ferretdb helm toxiproxy}")
 for tool in ${want[*]}; do
   case $tool in
