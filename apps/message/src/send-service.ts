@@ -60,7 +60,10 @@ export class SendService {
     // Half-open, the store guard's own ping is the trial: a send would be refused by the breaker, or
     // wait for the trial's verdict (seconds, on a slow store).
     const state = this.breaker?.state;
-    if (state === 'open' || state === 'halfOpen') return Promise.resolve(this.#refusal());
+    if (state === 'open' || state === 'halfOpen') {
+      this.breaker?.rejected();
+      return Promise.resolve(this.#refusal());
+    }
     // A retry storm (clients resending what is still in flight, every second) adds no store work:
     // a resend shares the answer of the send it repeats.
     const key = inFlightKey(item);

@@ -52,6 +52,11 @@ export interface Breaker<A extends unknown[], R> {
   readonly state: BreakerState;
   /** Calls through the breaker; rejects with CIRCUIT_OPEN while open, TIMEOUT on the breaker's timeout. */
   fire: (...args: A) => Promise<R>;
+  /**
+   * Counts a call its caller refused on this breaker's state without firing it (a caller that checks
+   * `state` to answer at once): a `reject`, as if the open circuit had refused it.
+   */
+  rejected: () => void;
   /** The underlying opossum breaker, e.g. for a fallback. */
   readonly circuit: CircuitBreaker<A, R>;
   /** Stops the breaker's timers; later calls reject. */
@@ -181,6 +186,9 @@ export function createBreaker<A extends unknown[], R>(
       circuit
         .fire(...args)
         .catch((err: unknown) => (err instanceof SlowTrial ? (err.result as R) : translate(err))),
+    rejected: () => {
+      circuit.emit('reject', new Error(`circuit ${name} refused a call on its state`));
+    },
     circuit,
     shutdown: () => circuit.shutdown(),
   };

@@ -91,8 +91,11 @@ describe('message: send queue', () => {
       const sends = new SendService(slowStore, relay, metrics(), breaker, 60_000);
       breaker.circuit.open();
       await new Promise((r) => breaker.circuit.once('halfOpen', r));
+      let rejects = 0;
+      breaker.circuit.on('reject', () => rejects++);
       const refused = await sends.send(item(7));
       expect(refused.ok, 'refused while half-open').to.equal(false);
+      expect(rejects, 'counted as a rejection of the breaker').to.equal(1);
       if (!refused.ok) expect(refused.error).to.include({ code: 'MSG_STORE_UNAVAILABLE' });
       await breaker.fire(() => Promise.resolve('pong'));
       expect(breaker.state).to.equal('closed');
