@@ -88,10 +88,12 @@ describe('message: the write path', function () {
 
     // _id, the idempotency key, (channel, seq) for ranged reads, (channel, updatedAt) for edits.
     const indexes = await db.collection('messages').indexes();
-    expect(
-      indexes.map((i) => i.name).sort(),
-      'index entries per message',
-    ).to.deep.equal(['_id_', 'channel_client_message_id', 'channel_seq', 'channel_updated']);
+    expect(indexes.map((i) => i.name).sort(), 'index entries per message').to.deep.equal([
+      '_id_',
+      'channel_client_message_id',
+      'channel_seq',
+      'channel_updated',
+    ]);
     expect(await db.collection('messages').countDocuments({ channelId: channel })).to.equal(2);
     expect(await db.collection('message_outbox').countDocuments({})).to.equal(0);
   });
