@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir, eventually, httpGet, removeTempDir, runCommand } from '@chatcluster/harness';
 import { NODE_ADDRESS, NODE_BRIDGE, clusterDirs, startCluster, type LocalCluster } from '../../src/index.js';
@@ -81,7 +82,10 @@ describe('the local single-node cluster', function () {
   this.timeout(600_000);
   let cluster: LocalCluster;
   let logDir: string;
-  const forwardingBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+  // ip_forward as the machine had it before any cluster. A run killed before its clean-up left its own
+  // value, and the original in host-changes.json, which the next start puts back.
+  const forwardingBefore =
+    recordedForwarding() ?? readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
 
   before(async () => {
     logDir = createTempDir('cluster-test');
@@ -192,3 +196,14 @@ describe('the local single-node cluster', function () {
     expect(shims.stdout.trim()).to.equal('');
   });
 });
+
+function recordedForwarding(): string | undefined {
+  try {
+    const changes = JSON.parse(readFileSync(join(clusterDirs().runtime, 'host-changes.json'), 'utf8')) as {
+      sysctls?: Record<string, string>;
+    };
+    return changes.sysctls?.['net/ipv4/ip_forward'];
+  } catch {
+    return undefined;
+  }
+}
