@@ -1,6 +1,6 @@
-// Sends are stored in batches: while one batch is being written the next collects (group commit
-// across channels), so under load one counter update and one insert carry many messages, and a
-// lone send waits for nothing.
+// Sends are stored in batches: the sends of one turn of the event loop go together, and while one
+// batch is being written the next collects (group commit across channels), so under load one seq
+// script, one insert and one publish carry many messages, and a lone send waits for nothing.
 import { msgErrors } from './errors.js';
 import type { MessageMetrics } from './metrics.js';
 import type { OutboxRelay } from './outbox/relay.js';
@@ -73,7 +73,10 @@ export class SendService {
     }
     const result = new Promise<CreateResult>((resolve) => {
       this.#waiting.push({ item, resolve });
-      if (!this.#busy) void this.#flush();
+      if (this.#busy) return;
+      // After this turn's I/O callbacks: every send that arrived in it joins the batch.
+      this.#busy = true;
+      setImmediate(() => void this.#flush());
     });
     this.#inFlight.set(key, { item, result });
     void result.then(() => {
@@ -83,7 +86,6 @@ export class SendService {
   }
 
   async #flush(): Promise<void> {
-    this.#busy = true;
     while (this.#waiting.length > 0) {
       const batch = this.#waiting.splice(0, maxBatch);
       const storing = this.store

@@ -1,8 +1,10 @@
 // A rate limiter whose state lives in Redis, so a limit holds across every replica (a per-process
-// limiter lets a user multiply the limit by the replica count). One atomic script per check, over
-// every rule of the check, on the Redis clock. When Redis fails or is slower than `timeoutMs`, the
-// decision is made by the per-process limiter instead (and counted): a Redis outage weakens a limit
-// to per replica, never lifts it, and never stops chat or logins.
+// limiter lets a user multiply the limit by the replica count). Atomic scripts on the Redis clock:
+// the checks made in one turn of the event loop go together in one call (under load a turn holds
+// many users' sends; one round trip each cost more than the check), each over every rule of its
+// check, in order. When Redis fails or is slower than `timeoutMs`, the decision is made by the
+// per-process limiter instead (and counted): a Redis outage weakens a limit to per replica, never
+// lifts it, and never stops chat or logins.
 import { createHash } from 'node:crypto';
 import type { Metrics } from '../metrics.js';
 import { withTimeout } from '../resilience/timeout.js';
@@ -37,31 +39,48 @@ export interface RedisRateLimiterOptions {
 }
 
 /**
- * KEYS: one per rule; ARGV: per rule, its emission interval (ms) and burst. Counts the request under
- * every rule only when all allow it. Returns {allowed 0|1, waitMs, remaining}.
+ * Checks in order. KEYS: per check, one per rule; ARGV: per check, its number of rules, then per
+ * rule its emission interval (ms) and burst. A check counts under every rule only when all allow it.
+ * Returns per check {allowed 0|1, waitMs, remaining}.
  */
 const CONSUME_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local wait = 0
-local remaining = -1
-local tats = {}
-for i = 1, #KEYS do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local tolerance = interval * tonumber(ARGV[2 * i])
-  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
-  if tat < now then tat = now end
-  local new_tat = tat + interval
-  if new_tat - tolerance - now > wait then wait = new_tat - tolerance - now end
-  local left = math.floor((tolerance - (new_tat - now)) / interval)
-  if remaining < 0 or left < remaining then remaining = left end
-  tats[i] = new_tat
+local out = {}
+local k = 0
+local a = 1
+while ARGV[a] do
+  local n = tonumber(ARGV[a])
+  local wait = 0
+  local remaining = -1
+  local tats = {}
+  for i = 1, n do
+    local interval = tonumber(ARGV[a + 2 * i - 1])
+    local tolerance = interval * tonumber(ARGV[a + 2 * i])
+    local tat = tonumber(redis.call('GET', KEYS[k + i]) or now)
+    if tat < now then tat = now end
+    local new_tat = tat + interval
+    if new_tat - tolerance - now > wait then wait = new_tat - tolerance - now end
+    local left = math.floor((tolerance - (new_tat - now)) / interval)
+    if remaining < 0 or left < remaining then remaining = left end
+    tats[i] = new_tat
+  end
+  if wait > 0 then
+    out[#out + 1] = 0
+    out[#out + 1] = wait
+    out[#out + 1] = 0
+  else
+    for i = 1, n do
+      redis.call('SET', KEYS[k + i], tats[i], 'PX', math.ceil(tats[i] - now))
+    end
+    out[#out + 1] = 1
+    out[#out + 1] = 0
+    out[#out + 1] = remaining
+  end
+  k = k + n
+  a = a + 2 * n + 1
 end
-if wait > 0 then return {0, wait, 0} end
-for i = 1, #KEYS do
-  redis.call('SET', KEYS[i], tats[i], 'PX', math.ceil(tats[i] - now))
-end
-return {1, 0, remaining}
+return out
 `;
 
 /** KEYS: one per rule; ARGV: their emission intervals. Gives back one request under each rule. */
@@ -98,6 +117,8 @@ export class RedisRateLimiter {
   #localUntil = 0;
   readonly #localDecisions;
   readonly #degraded;
+  /** Checks waiting for this turn's script call. */
+  #pending: { rules: readonly RateLimitRule[]; key: string; resolve: (d: RateLimitDecision) => void }[] = [];
 
   constructor(
     private readonly redis: RateLimitRedis,
@@ -125,20 +146,41 @@ export class RedisRateLimiter {
   }
 
   /** Counts one request against `key` under every rule, and says whether it may proceed. */
-  async consume(rules: readonly RateLimitRule[], key: string): Promise<RateLimitDecision> {
-    if (this.degraded) return this.#decideLocally(rules, key);
+  consume(rules: readonly RateLimitRule[], key: string): Promise<RateLimitDecision> {
+    if (this.degraded) return Promise.resolve(this.#decideLocally(rules, key));
+    return new Promise((resolve) => {
+      if (this.#pending.push({ rules, key, resolve }) === 1) setImmediate(() => void this.#consumePending());
+    });
+  }
+
+  /** Sends the checks of this turn in one script call; each is decided locally if it fails. */
+  async #consumePending(): Promise<void> {
+    const checks = this.#pending;
+    this.#pending = [];
+    const keys: string[] = [];
+    const args: number[] = [];
+    for (const { rules, key } of checks) {
+      keys.push(...this.#keys(rules, key));
+      args.push(rules.length);
+      for (const r of rules) args.push(emissionIntervalMs(r), r.limit);
+    }
+    let reply: number[];
     try {
-      const args = rules.flatMap((r) => [emissionIntervalMs(r), r.limit]);
-      const reply = await this.#run(consumeScript, this.#keys(rules, key), args);
-      const [allowed, waitMs, remaining] = (reply as unknown[]).map(Number) as [number, number, number];
-      this.#degraded?.set({ limiter: this.options.name }, 0);
-      return allowed === 1
-        ? { allowed: true, retryAfterSeconds: 0, remaining, source: 'redis' }
-        : { allowed: false, retryAfterSeconds: retryAfterSeconds(waitMs), remaining: 0, source: 'redis' };
+      reply = ((await this.#run(consumeScript, keys, args)) as unknown[]).map(Number);
     } catch (err) {
       this.#failed(err);
-      return this.#decideLocally(rules, key);
+      for (const { rules, key, resolve } of checks) resolve(this.#decideLocally(rules, key));
+      return;
     }
+    this.#degraded?.set({ limiter: this.options.name }, 0);
+    checks.forEach(({ resolve }, i) => {
+      const [allowed, waitMs, remaining] = [reply[3 * i]!, reply[3 * i + 1]!, reply[3 * i + 2]!];
+      resolve(
+        allowed === 1
+          ? { allowed: true, retryAfterSeconds: 0, remaining, source: 'redis' }
+          : { allowed: false, retryAfterSeconds: retryAfterSeconds(waitMs), remaining: 0, source: 'redis' },
+      );
+    });
   }
 
   /** Gives back the request of a call that failed on the service's side. Best effort. */
@@ -185,7 +227,10 @@ export class RedisRateLimiter {
     );
   }
 
-  /** One hash tag per key, so every rule's key of a check lands in one Redis Cluster slot. */
+  /**
+   * One hash tag per key: a check's keys share a slot. A turn's call spans many users' keys, so the
+   * limiter needs one Redis, not a Cluster (as the message service's scripts do).
+   */
   #keys(rules: readonly RateLimitRule[], key: string): string[] {
     return rules.map((r) => `${this.options.prefix}:{${key}}:${r.name}`);
   }

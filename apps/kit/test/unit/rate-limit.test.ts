@@ -97,4 +97,32 @@ describe('kit: rate limits (GCRA)', () => {
     expect(text).to.match(/^t_rate_limit_local_decisions_total\{limiter="login"\} 5$/m);
     expect(text).to.match(/^t_rate_limit_degraded\{limiter="login"\} 1$/m);
   });
+
+  it('sends the checks of one turn to Redis in one script call, and gives each its own answer', async () => {
+    const calls: (string | number)[][] = [];
+    // Answers each check in order: the 2nd refused (wait 1500 ms), the others allowed.
+    const redis: RateLimitRedis = {
+      evalsha: (_sha: string, numKeys: number, ...args: (string | number)[]) => {
+        calls.push(args);
+        const checks = numKeys / send.length;
+        return Promise.resolve(
+          Array.from({ length: checks }, (_, i) => (i === 1 ? [0, 1500, 0] : [1, 0, 9 - i])).flat(),
+        );
+      },
+      eval: () => Promise.reject(new Error('unexpected')),
+      del: () => Promise.resolve(0),
+    };
+    const l = new RedisRateLimiter(redis, { name: 'send', prefix: 'p' });
+    const decisions = await Promise.all(['a', 'b', 'c'].map((user) => l.consume(send, user)));
+    expect(calls, 'one call for the turn').to.have.length(1);
+    const keys = calls[0]!.slice(0, 3 * send.length);
+    expect(keys).to.deep.equal(['a', 'b', 'c'].flatMap((u) => send.map((r) => `p:{${u}}:${r.name}`)));
+    expect(decisions.map((d) => [d.allowed, d.retryAfterSeconds, d.source])).to.deep.equal([
+      [true, 0, 'redis'],
+      [false, 2, 'redis'],
+      [true, 0, 'redis'],
+    ]);
+    expect((await l.consume(send, 'd')).allowed, 'a later turn makes its own call').to.equal(true);
+    expect(calls).to.have.length(2);
+  });
 });

@@ -30,6 +30,29 @@ function isHoleNotice(value: unknown): value is HoleNotice {
 /** The relay compares this many of a channel's newest history entries with its counter. */
 const minHistory = 100;
 
+// KEYS[1] chat:notify, then one history stream per event. ARGV[1] the history size, ARGV[2] the
+// origin prefix of PUBLISH payloads, then per event: seq, event JSON, Pub/Sub channel, '1' for a new
+// message (to notify), its id, channel id, sender, preview and creation time.
+const PUBLISH_EVENTS = `
+local a = 3
+for i = 2, #KEYS do
+  local seq, event = ARGV[a], ARGV[a + 1]
+  redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'seq', seq, 'event', event)
+  redis.call('PUBLISH', ARGV[a + 2], ARGV[2] .. event)
+  if ARGV[a + 3] == '1' then
+    redis.call('XADD', KEYS[1], '*', 'type', 'message.created', 'messageId', ARGV[a + 4],
+      'channelId', ARGV[a + 5], 'seq', seq, 'senderId', ARGV[a + 6], 'preview', ARGV[a + 7],
+      'createdAt', ARGV[a + 8])
+  end
+  a = a + 9
+end
+return #KEYS - 1
+`;
+
+type ScriptRedis = Redis & {
+  chatPublishEvents(...args: (string | number | Buffer)[]): Promise<number>;
+};
+
 /**
  * Event payloads on `chat:events:*` are `<instanceId> <event JSON>`: an instance skips its own
  * (delivered locally before publishing) without parsing them. A payload that starts with `{` has no
@@ -57,6 +80,7 @@ export class Bus {
   #onResubscribed: () => void = () => undefined;
   #everReady = false;
   readonly #origin: Buffer;
+  readonly #scripts: ScriptRedis;
   /** When the subscriber connection was last lost (null while connected). */
   downSince: Date | null = null;
 
@@ -82,6 +106,9 @@ export class Bus {
       connectionName: 'message-sub',
     });
     for (const client of [this.cmd, this.sub]) client.on('error', () => undefined);
+    // defineCommand sends EVALSHA, and the script itself only when Redis does not know it yet.
+    this.cmd.defineCommand('chatPublishEvents', { lua: PUBLISH_EVENTS });
+    this.#scripts = this.cmd as ScriptRedis;
     this.sub.on('messageBuffer', (channel: Buffer, payload: Buffer) =>
       this.#dispatch(channel.toString(), payload),
     );
@@ -157,58 +184,30 @@ export class Bus {
   }
 
   /**
-   * Publishes the events: per event one pipelined (MULTI-less) round of at most 3 commands: XADD to
-   * the channel's history stream (the recent-history cache, trimmed with MAXLEN ~, and the record
-   * the relay checks for what was published), PUBLISH, and for a new message XADD to chat:notify.
-   * The event is encoded once, for the stream and the PUBLISH alike. A partial failure repeats all
-   * of it (consumers deduplicate by channel, seq and version).
+   * Publishes the events in one script call (one round trip and one command for the whole batch, as
+   * Centrifugo's Redis engine publishes with history): per event at most 3 commands, XADD to the
+   * channel's history stream (the recent-history cache, trimmed with MAXLEN ~, and the record the
+   * relay checks for what was published), PUBLISH, and for a new message XADD to chat:notify. The
+   * event is encoded once, for the stream and the PUBLISH alike. A failure repeats all of it
+   * (consumers deduplicate by channel, seq and version).
    */
   async publish(events: readonly MessageEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.options.guard.run('redis publish', async () => {
-      const pipeline = this.cmd.pipeline();
-      for (const event of events) {
-        const { channelId, seq } = event;
-        const m = event.message;
-        // The same bytes the local subscribers' frames were built from.
-        const encoded = encodedEvent(event);
-        pipeline.xadd(
-          historyKey(channelId),
-          'MAXLEN',
-          '~',
-          String(this.#historySize),
-          '*',
-          'seq',
-          String(seq),
-          'event',
-          encoded,
-        );
-        pipeline.publish(eventsChannel(channelId), Buffer.concat([this.#origin, encoded]));
-        if (event.type === 'message.created' && event.version === 1) {
-          pipeline.xadd(
-            NOTIFY_STREAM,
-            '*',
-            'type',
-            'message.created',
-            'messageId',
-            m.id,
-            'channelId',
-            channelId,
-            'seq',
-            String(seq),
-            'senderId',
-            m.senderId,
-            'preview',
-            m.body.slice(0, 140),
-            'createdAt',
-            m.createdAt,
-          );
-        }
-      }
-      const results = await pipeline.exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0]!;
-    });
+    const keys: string[] = [NOTIFY_STREAM];
+    const args: (string | Buffer)[] = [String(this.#historySize), this.#origin];
+    for (const event of events) {
+      const { channelId, seq } = event;
+      const m = event.message;
+      const notify = event.type === 'message.created' && event.version === 1;
+      keys.push(historyKey(channelId));
+      // The same bytes the local subscribers' frames were built from.
+      args.push(String(seq), encodedEvent(event), eventsChannel(channelId));
+      if (notify) args.push('1', m.id, channelId, m.senderId, m.body.slice(0, 140), m.createdAt);
+      else args.push('', '', '', '', '', '');
+    }
+    await this.options.guard.run('redis publish', () =>
+      this.#scripts.chatPublishEvents(keys.length, ...keys, ...args),
+    );
   }
 
   /** Entries kept in a channel's history stream (at least what the relay needs to look back). */

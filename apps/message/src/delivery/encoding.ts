@@ -1,13 +1,16 @@
-// Each event is encoded once per instance: the JSON published to Redis, and one frame buffer shared
-// by every local recipient (written to each socket as it is). An event that came from Redis keeps
-// the bytes it arrived in, so it is never re-encoded.
+// Each event is encoded once per instance: the JSON published to Redis, and one WebSocket frame
+// shared by every local recipient (written to each socket as it is). An event that came from Redis
+// keeps the bytes it arrived in, so it is never re-encoded.
 import type { MessageEvent } from '@chatcluster/message-sdk';
+import { textFrame } from '../ws/wire-frame.js';
 
 interface Encoded {
   /** The event's JSON, as published (or as it arrived). */
   json?: Buffer;
   created?: Buffer;
   mutation?: Buffer;
+  createdWire?: Buffer;
+  mutationWire?: Buffer;
 }
 
 const encodings = new WeakMap<MessageEvent, Encoded>();
@@ -45,4 +48,11 @@ export function eventFrame(event: MessageEvent, kind: 'created' | 'mutation'): B
       ? Buffer.from(JSON.stringify({ ...event, type: 'message.created' }))
       : encodedEvent(event);
   return (entry[kind] = Buffer.concat([frameHead, json, frameTail]));
+}
+
+/** `eventFrame` as a whole WebSocket frame (header included), one buffer for every recipient. */
+export function eventWireFrame(event: MessageEvent, kind: 'created' | 'mutation'): Buffer {
+  const entry = entryOf(event);
+  const key = kind === 'created' ? 'createdWire' : 'mutationWire';
+  return (entry[key] ??= textFrame(eventFrame(event, kind)));
 }

@@ -7,7 +7,7 @@ import { msgErrors } from '../errors.js';
 import { isDuplicateKey, type StoreGuard } from './guard.js';
 import { LOCKS_COLLECTION, MessageLocks, type LeaseDoc } from './message-lock.js';
 import type { CounterDoc, MessageDoc, Models, OutboxEntryDoc } from './models.js';
-import type { SeqCounter, SeqGrant } from './seq-counter.js';
+import type { SendRef, SeqCounter, SeqGrant } from './seq-counter.js';
 
 export interface NewMessage {
   channelId: string;
@@ -271,7 +271,7 @@ export class MessageStore {
   }
 
   /**
-   * A seq for each send in `todo`: from the Redis counter, per channel in one script; from the
+   * A seq for each send in `todo`: from the Redis counters, every channel in one script; from the
    * store when Redis cannot be reached (`counted: false`: the unique indexes decide races).
    */
   async #grantSeqs(
@@ -286,11 +286,12 @@ export class MessageStore {
       else byChannel.set(items[i]!.channelId, [i]);
     }
     const grants = new Map<number, SeqGrant & { counted: boolean }>();
+    const counted = await this.#fromCounters(byChannel, items, renew);
     await Promise.all(
       [...byChannel].map(async ([channelId, indexes]) => {
-        const counted = await this.#fromCounter(channelId, indexes, items, renew);
-        if (counted) {
-          indexes.forEach((i, k) => grants.set(i, { ...counted[k]!, counted: true }));
+        const fromCounter = counted?.get(channelId);
+        if (fromCounter) {
+          indexes.forEach((i, k) => grants.set(i, { ...fromCounter[k]!, counted: true }));
           return;
         }
         const top = (await this.allocate(new Map([[channelId, indexes.length]]))).get(channelId)!;
@@ -302,23 +303,28 @@ export class MessageStore {
     return grants;
   }
 
-  /** Seqs from the Redis counter, or null when there is none or Redis cannot be reached. */
-  async #fromCounter(
-    channelId: string,
-    indexes: readonly number[],
+  /** Seqs from the Redis counters, or null when there are none or Redis cannot be reached. */
+  async #fromCounters(
+    byChannel: ReadonlyMap<string, readonly number[]>,
     items: readonly NewMessage[],
     renew: ReadonlySet<number>,
-  ): Promise<SeqGrant[] | null> {
+  ): Promise<Map<string, SeqGrant[]> | null> {
     if (!this.seqs) return null;
-    try {
-      const grants = await this.seqs.allocate(
+    const requests = new Map<string, SendRef[]>();
+    for (const [channelId, indexes] of byChannel)
+      requests.set(
         channelId,
         indexes.map((i) => ({ clientMessageId: items[i]!.clientMessageId, renew: renew.has(i) })),
       );
+    try {
+      const granted = await this.seqs.allocateMany(requests);
       // The store-based fallback goes on from here if Redis goes away.
-      const top = Math.max(...grants.map((g) => g.seq));
-      if (top > (this.#tops.get(channelId) ?? 0)) this.#setTop(channelId, top);
-      return grants;
+      for (const [channelId, grants] of granted) {
+        let top = 0;
+        for (const g of grants) top = Math.max(top, g.seq);
+        if (top > (this.#tops.get(channelId) ?? 0)) this.#setTop(channelId, top);
+      }
+      return granted;
     } catch {
       return null;
     }

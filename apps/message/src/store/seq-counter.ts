@@ -2,7 +2,8 @@
 // instance take consecutive seqs without colliding, and one short-lived record per send
 // (`chat:sent:{channelId}:{clientMessageId}`) naming the seq it was given, so a resend gets the same
 // seq back instead of a new one (docs/architecture.md, "Seq allocation"). Both are written by one
-// script per channel and batch: one round trip, atomic with respect to every other instance.
+// script per batch of sends, whatever channels it holds: one round trip, atomic with respect to every
+// other instance.
 //
 // The counter is seeded, when missing, from the store's highest seq; seeding starts a new epoch
 // (`epoch`, with `base` the seq it started after), because nothing proves that the seqs go on from
@@ -33,32 +34,44 @@ export interface ChannelEpoch {
   base: number;
 }
 
-// KEYS[1] the counter; KEYS[2] the active channels; KEYS[3..] one send record per send.
-// ARGV[1] seed ('' = do not seed), ARGV[2] epoch for a seed, ARGV[3] record TTL (s), ARGV[4] now (ms),
-// ARGV[5] the channel id, ARGV[5+i] '1' to renew send i.
-// Returns nil when the counter is missing and no seed was given; otherwise {seq, fresh, ...} per send.
+// Every channel of a batch in one call. KEYS[1] the active channels, then per channel its counter
+// and one send record per send. ARGV[1] record TTL (s), ARGV[2] now (ms), then per channel: the
+// channel id, its number of sends n, seed ('' = do not seed), epoch for a seed, and n renew flags
+// ('1' to renew send i). Returns per channel -1 when its counter is missing and no seed was given
+// (nothing taken for it), otherwise its seq and fresh flag per send, in order.
 const ALLOCATE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  if ARGV[1] == '' then return false end
-  redis.call('HSET', KEYS[1], 'top', ARGV[1], 'epoch', ARGV[2], 'base', ARGV[1])
-end
 local out = {}
-local took = false
-for i = 3, #KEYS do
-  local held = false
-  if ARGV[3 + i] ~= '1' then held = redis.call('GET', KEYS[i]) end
-  if held then
-    out[#out + 1] = tonumber(held)
-    out[#out + 1] = 0
+local k = 2
+local a = 3
+while ARGV[a] do
+  local channel, n, seed, epoch = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3]
+  local counter = KEYS[k]
+  local missing = redis.call('EXISTS', counter) == 0
+  if missing and seed == '' then
+    out[#out + 1] = -1
   else
-    local seq = redis.call('HINCRBY', KEYS[1], 'top', 1)
-    redis.call('SET', KEYS[i], seq, 'EX', ARGV[3])
-    out[#out + 1] = seq
-    out[#out + 1] = 1
-    took = true
+    if missing then redis.call('HSET', counter, 'top', seed, 'epoch', epoch, 'base', seed) end
+    local took = false
+    for i = 1, n do
+      local record = KEYS[k + i]
+      local held = false
+      if ARGV[a + 3 + i] ~= '1' then held = redis.call('GET', record) end
+      if held then
+        out[#out + 1] = tonumber(held)
+        out[#out + 1] = 0
+      else
+        local seq = redis.call('HINCRBY', counter, 'top', 1)
+        redis.call('SET', record, seq, 'EX', ARGV[1])
+        out[#out + 1] = seq
+        out[#out + 1] = 1
+        took = true
+      end
+    end
+    if took then redis.call('ZADD', KEYS[1], ARGV[2], channel) end
   end
+  k = k + n + 1
+  a = a + n + 4
 end
-if took then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5]) end
 return out
 `;
 
@@ -78,7 +91,7 @@ return redis.call('HMGET', KEYS[1], 'epoch', 'base')
 `;
 
 type ScriptRedis = Redis & {
-  chatAllocateSeqs(...args: (string | number)[]): Promise<number[] | null>;
+  chatAllocateSeqs(...args: (string | number)[]): Promise<number[]>;
   chatRaiseSeq(key: string, seq: number): Promise<number>;
   chatChannelEpoch(key: string, seed: number, epoch: string): Promise<[string, string]>;
 };
@@ -107,36 +120,64 @@ export class SeqCounter {
 
   /** A seq per send of one channel, in order; a resend gets the seq its clientMessageId holds. */
   async allocate(channelId: string, sends: readonly SendRef[]): Promise<SeqGrant[]> {
-    const granted =
-      (await this.#allocate(channelId, sends, null)) ??
-      (await this.#allocate(channelId, sends, await this.storeTop(channelId)));
-    if (!granted) throw new Error(`seq counter of ${channelId} not seeded`);
+    return (await this.allocateMany(new Map([[channelId, sends]]))).get(channelId)!;
+  }
+
+  /**
+   * `allocate` for every channel of a batch in one round trip (a second one seeds the channels whose
+   * counter is missing, from the store). Throws when Redis cannot answer.
+   */
+  async allocateMany(requests: ReadonlyMap<string, readonly SendRef[]>): Promise<Map<string, SeqGrant[]>> {
+    const granted = await this.#allocate(requests, null);
+    const unseeded = [...requests].filter(([channelId]) => !granted.has(channelId));
+    if (unseeded.length > 0) {
+      const seeds = new Map(
+        await Promise.all(
+          unseeded.map(async ([channelId]) => [channelId, await this.storeTop(channelId)] as const),
+        ),
+      );
+      const seeded = await this.#allocate(new Map(unseeded), seeds);
+      for (const [channelId] of unseeded) {
+        const grants = seeded.get(channelId);
+        if (!grants) throw new Error(`seq counter of ${channelId} not seeded`);
+        granted.set(channelId, grants);
+      }
+    }
     return granted;
   }
 
   async #allocate(
-    channelId: string,
-    sends: readonly SendRef[],
-    seed: number | null,
-  ): Promise<SeqGrant[] | null> {
-    const keys = [
-      seqCounterKey(channelId),
-      ACTIVE_CHANNELS,
-      ...sends.map((s) => sentKey(channelId, s.clientMessageId)),
-    ];
-    const args = [
-      seed === null ? '' : String(seed),
-      newEpoch(),
-      String(this.sentTtlSeconds),
-      String(Date.now()),
-      channelId,
-      ...sends.map((s) => (s.renew ? '1' : '0')),
-    ];
+    requests: ReadonlyMap<string, readonly SendRef[]>,
+    seeds: ReadonlyMap<string, number> | null,
+  ): Promise<Map<string, SeqGrant[]>> {
+    const keys: string[] = [ACTIVE_CHANNELS];
+    const args: string[] = [String(this.sentTtlSeconds), String(Date.now())];
+    for (const [channelId, sends] of requests) {
+      const seed = seeds?.get(channelId);
+      keys.push(seqCounterKey(channelId));
+      for (const s of sends) keys.push(sentKey(channelId, s.clientMessageId));
+      // An epoch is made only for a seed: most batches seed nothing.
+      args.push(channelId, String(sends.length), seed === undefined ? '' : String(seed));
+      args.push(seed === undefined ? '' : newEpoch());
+      for (const s of sends) args.push(s.renew ? '1' : '0');
+    }
     const out = await this.guard.run('allocate seqs', () =>
       this.#redis.chatAllocateSeqs(keys.length, ...keys, ...args),
     );
-    if (!out) return null;
-    return sends.map((_, i) => ({ seq: Number(out[2 * i]), fresh: out[2 * i + 1] === 1 }));
+    const granted = new Map<string, SeqGrant[]>();
+    let at = 0;
+    for (const [channelId, sends] of requests) {
+      if (out[at] === -1) {
+        at++;
+        continue;
+      }
+      granted.set(
+        channelId,
+        sends.map((_, i) => ({ seq: Number(out[at + 2 * i]), fresh: out[at + 2 * i + 1] === 1 })),
+      );
+      at += 2 * sends.length;
+    }
+    return granted;
   }
 
   /** `seq` is stored: the counter goes on after it (it never goes back). */

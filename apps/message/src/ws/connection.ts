@@ -18,7 +18,7 @@ import type { Subscriber } from '../delivery/subscriber.js';
 import type { MessageMetrics } from '../metrics.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { SendService } from '../send-service.js';
-import { eventFrame } from '../delivery/encoding.js';
+import { eventWireFrame } from '../delivery/encoding.js';
 import { parseFrame } from './frames.js';
 
 export interface ConnectionDeps {
@@ -63,7 +63,7 @@ class Subscription implements Subscriber {
   /** Metrics are the delivery layer's, once per fan-out (delivery/observer.ts). */
   send(event: MessageEvent, kind: 'created' | 'mutation'): void {
     if (this.closed) return;
-    this.connection.sendRaw(eventFrame(event, kind));
+    this.connection.sendWireFrame(eventWireFrame(event, kind));
     this.#unacked++;
   }
 
@@ -111,7 +111,7 @@ export class Connection {
   /** `socket` is the upgraded TCP socket that `ws` writes to: corking it batches the frames. */
   constructor(
     readonly ws: WebSocket,
-    private readonly socket: Pick<Duplex, 'cork' | 'uncork'>,
+    private readonly socket: Pick<Duplex, 'cork' | 'uncork' | 'write'>,
     readonly userId: string,
     readonly deps: ConnectionDeps,
   ) {}
@@ -121,6 +121,18 @@ export class Connection {
     if (this.closed) return;
     this.#cork();
     this.ws.send(data, { binary: false });
+    this.#afterWrite();
+  }
+
+  /** A whole WebSocket frame shared with other connections (ws/wire-frame.ts), written as it is. */
+  sendWireFrame(frame: Buffer): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.#cork();
+    this.socket.write(frame);
+    this.#afterWrite();
+  }
+
+  #afterWrite(): void {
     // A long replay is not held back: past 64 KiB the corked frames leave at once.
     if (this.#socketCorked && this.ws.bufferedAmount > corkFlushBytes) {
       this.#socketCorked = false;

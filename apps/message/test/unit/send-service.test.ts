@@ -8,6 +8,8 @@ import { SendService } from '../../src/send-service.js';
 import type { CreateResult, MessageStore, NewMessage } from '../../src/store/message-store.js';
 import type { MessageDoc } from '../../src/store/models.js';
 
+/** Sends of one turn are stored together, from the next: this lets the batch start. */
+const nextTurn = () => new Promise((r) => setImmediate(r));
 const item = (n: number): NewMessage => ({
   channelId: 'c',
   senderId: 'u',
@@ -67,6 +69,7 @@ describe('message: send queue', () => {
     try {
       const sends = new SendService(slowStore, relay, metrics(), breaker, 60_000);
       const inFlight = sends.send(item(4));
+      await nextTurn();
       const queued = sends.send(item(5));
       breaker.circuit.open();
       for (const refused of await Promise.all([inFlight, queued])) {
@@ -100,6 +103,7 @@ describe('message: send queue', () => {
       await breaker.fire(() => Promise.resolve('pong'));
       expect(breaker.state).to.equal('closed');
       const stored = sends.send(item(8));
+      await nextTurn();
       release();
       expect((await stored).ok, 'stored once closed').to.equal(true);
     } finally {

@@ -29,7 +29,8 @@ describe('message: WebSocket send metrics', () => {
       send: (data: string) => frames.push(JSON.parse(data) as { type: string; code?: string }),
       bufferedAmount: 0,
     };
-    const c = new Connection(ws as never, { cork: () => {}, uncork: () => {} }, 'u1', deps);
+    const socket = { cork: () => {}, uncork: () => {}, write: () => true };
+    const c = new Connection(ws as never, socket, 'u1', deps);
     return { c, metrics, frames };
   }
   const send = (c: Connection, n: number) =>
