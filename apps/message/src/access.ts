@@ -9,6 +9,8 @@ const localTtlMs = 10_000;
 export class Access {
   readonly #deleted = new Set<string>();
   readonly #positive = new Map<string, { answer: MembershipAnswer; until: number }>();
+  /** Sweeps the expired answers out while there are any (see #sweep). */
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly memberships: MembershipClient) {}
 
@@ -54,6 +56,18 @@ export class Access {
     }
     this.#positive.set(key, { answer, until: Date.now() + localTtlMs });
     if (this.#positive.size > 100_000) this.#positive.delete(this.#positive.keys().next().value!);
+    if (this.#sweeper === undefined) this.#sweeper = setTimeout(() => this.#sweep(), localTtlMs).unref();
     return answer;
+  }
+
+  /**
+   * Drops the expired answers, once per TTL while there are any. Every subscribe leaves one, and
+   * nothing else would remove it on a connection that stays idle (about 200 bytes each).
+   */
+  #sweep(): void {
+    this.#sweeper = undefined;
+    const now = Date.now();
+    for (const [key, entry] of this.#positive) if (entry.until <= now) this.#positive.delete(key);
+    if (this.#positive.size > 0) this.#sweeper = setTimeout(() => this.#sweep(), localTtlMs).unref();
   }
 }

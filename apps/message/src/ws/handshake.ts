@@ -76,9 +76,12 @@ export function authenticateFirstFrame(
   return new Promise((resolve) => {
     const early: Frame[] = [];
     let authSeen = false;
+    // Both listeners go once it is decided: a `close` listener left on the socket would keep this
+    // closure (its timer, promise and early frames) for the connection's whole life.
     const done = (result: { claims: Claims; early: Frame[] } | null) => {
       clearTimeout(deadline);
       ws.off('message', onMessage);
+      ws.off('close', onClose);
       resolve(result);
     };
     const refuse = (code: number, reason: string) => {
@@ -105,8 +108,9 @@ export function authenticateFirstFrame(
         refuse(CloseCode.unauthenticated, 'invalid token');
       });
     };
+    const onClose = () => done(null);
     ws.on('message', onMessage);
-    ws.once('close', () => done(null));
+    ws.on('close', onClose);
   });
 }
 

@@ -47,6 +47,9 @@ export class WsServer {
       maxPayload: options.maxPayloadBytes,
       perMessageDeflate: false,
       handleProtocols: selectProtocol,
+      // `connections` and `#unauthenticated` track the sockets; ws' own set would add a second
+      // `close` listener and a set entry to every connection.
+      clientTracking: false,
     });
     options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
@@ -73,7 +76,8 @@ export class WsServer {
         : refuse(socket, 401, 'UNAUTHENTICATED');
     }
     if (this.#draining) return refuse(socket, 503, 'SHUTTING_DOWN');
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, verified.claims, []));
+    const { sub, exp } = verified.claims;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, { sub, exp }, []));
   }
 
   async #authenticate(ws: WebSocket, socket: Duplex): Promise<void> {
@@ -82,16 +86,23 @@ export class WsServer {
     this.#unauthenticated.delete(ws);
     if (!result) return;
     if (this.#draining) return ws.close(CloseCode.serviceRestart, 'service restart');
-    this.#open(ws, socket, result.claims, result.early);
+    // Only what the connection needs: the token's other claims are not kept for its whole life.
+    const { sub, exp } = result.claims;
+    this.#open(ws, socket, { sub, exp }, result.early);
   }
 
+  /**
+   * The listeners registered here live as long as the connection (and idle connections are many):
+   * they capture only what they use, not the claims or the early frames.
+   */
   #open(ws: WebSocket, socket: Duplex, claims: Claims, early: readonly Frame[]): void {
     const { metrics } = this.options;
-    const connection = new Connection(ws, socket, claims.sub, this.options);
+    const userId = claims.sub;
+    const connection = new Connection(ws, socket, userId, this.options);
     this.connections.add(connection);
     metrics.connections.inc();
     metrics.connectionsOpened.inc();
-    this.options.presence.connected(claims.sub);
+    this.options.presence.connected(userId);
     const expiry = setTimeout(
       () => connection.close(CloseCode.tokenExpired, 'token expired', 'token_expired'),
       Math.max(0, claims.exp * 1000 - Date.now()),
@@ -111,13 +122,13 @@ export class WsServer {
       metrics.connections.dec();
       const reason = connection.closeReason ?? (code === 1000 || code === 1001 ? 'client' : 'error');
       metrics.connectionsClosed.inc({ reason });
-      this.options.presence.disconnected(claims.sub);
+      this.options.presence.disconnected(userId);
     });
     connection.send({
       type: 'hello',
       connectionId: connection.id,
       instanceId: this.options.instanceId,
-      userId: claims.sub,
+      userId,
       heartbeatMs: this.options.heartbeatMs,
       idleTimeoutMs: this.options.idleTimeoutMs,
       maxPayloadBytes: this.options.maxPayloadBytes,
