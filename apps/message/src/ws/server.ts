@@ -33,12 +33,48 @@ export interface WsServerOptions extends ConnectionDeps {
   queryTokenEnabled: boolean;
 }
 
+/**
+ * Token expiries, one timer per distinct `exp` (whole seconds in practice), not one per connection:
+ * a Timeout and its closure cost ~0.25 KB per connection, and the tokens of a reconnecting crowd
+ * expire in a handful of seconds. Each connection is still closed at its token's `exp`.
+ */
+class Expiries {
+  readonly #byExp = new Map<number, { timer: NodeJS.Timeout; connections: Set<Connection> }>();
+
+  constructor(private readonly expire: (connection: Connection) => void) {}
+
+  add(connection: Connection, exp: number): void {
+    let entry = this.#byExp.get(exp);
+    if (!entry) {
+      const timer = setTimeout(() => this.#fire(exp), Math.max(0, exp * 1000 - Date.now()));
+      timer.unref();
+      entry = { timer, connections: new Set() };
+      this.#byExp.set(exp, entry);
+    }
+    entry.connections.add(connection);
+  }
+
+  delete(connection: Connection, exp: number): void {
+    const entry = this.#byExp.get(exp);
+    if (!entry?.connections.delete(connection) || entry.connections.size > 0) return;
+    clearTimeout(entry.timer);
+    this.#byExp.delete(exp);
+  }
+
+  #fire(exp: number): void {
+    const entry = this.#byExp.get(exp);
+    this.#byExp.delete(exp);
+    for (const connection of entry?.connections ?? []) this.expire(connection);
+  }
+}
+
 export class WsServer {
   readonly #wss: WebSocketServer;
   readonly connections = new Set<Connection>();
   /** Upgraded sockets still waiting for their `auth` frame. */
   readonly #unauthenticated = new Set<WebSocket>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #expiries = new Expiries((c) => c.close(CloseCode.tokenExpired, 'token expired', 'token_expired'));
   #draining = false;
 
   constructor(private readonly options: WsServerOptions) {
@@ -103,11 +139,8 @@ export class WsServer {
     metrics.connections.inc();
     metrics.connectionsOpened.inc();
     this.options.presence.connected(userId);
-    const expiry = setTimeout(
-      () => connection.close(CloseCode.tokenExpired, 'token expired', 'token_expired'),
-      Math.max(0, claims.exp * 1000 - Date.now()),
-    );
-    expiry.unref();
+    const exp = claims.exp;
+    this.#expiries.add(connection, exp);
     ws.on('pong', () => (connection.alive = true));
     ws.on('message', (data: Buffer, isBinary) => connection.onMessage(data, isBinary));
     ws.on('error', (err: Error & { code?: string }) => {
@@ -116,7 +149,7 @@ export class WsServer {
       else connection.closeReason ??= 'error';
     });
     ws.on('close', (code: number) => {
-      clearTimeout(expiry);
+      this.#expiries.delete(connection, exp);
       this.connections.delete(connection);
       connection.cleanup();
       metrics.connections.dec();
