@@ -20,6 +20,7 @@ import type { RateLimiter } from '../rate-limit.js';
 import type { SendService } from '../send-service.js';
 import { eventWireFrame } from '../delivery/encoding.js';
 import { parseFrame } from './frames.js';
+import { afterThisTurn, type TurnEnd } from './turn-flush.js';
 
 export interface ConnectionDeps {
   hub: Hub;
@@ -94,7 +95,7 @@ class Subscription implements Subscriber {
   }
 }
 
-export class Connection {
+export class Connection implements TurnEnd {
   readonly id = randomUUID();
   readonly #subs = new Map<string, Subscription>();
   /** Per channel, the turn of the latest subscribe or unsubscribe frame (see #nextTurn). */
@@ -155,15 +156,17 @@ export class Connection {
    */
   #cork(): void {
     if (this.#corked) return;
-    const socket = this.socket;
     this.#corked = this.#socketCorked = true;
-    socket.cork();
-    setImmediate(() => {
-      this.#corked = false;
-      if (!this.#socketCorked) return;
-      this.#socketCorked = false;
-      socket.uncork();
-    });
+    this.socket.cork();
+    afterThisTurn(this);
+  }
+
+  /** The turn that corked the socket is over: its frames leave. */
+  endTurn(): void {
+    this.#corked = false;
+    if (!this.#socketCorked) return;
+    this.#socketCorked = false;
+    this.socket.uncork();
   }
 
   close(code: number, reason: string, metricReason: string): void {
