@@ -1,5 +1,5 @@
 // The auth service's configuration: the kit's variables plus its own (docs/auth-service.md, "Configuration").
-import { env, kitConfigSchema } from '@chatcluster/kit';
+import { env, kitConfigSchema, requiredInProduction } from '@chatcluster/kit';
 import { z } from 'zod';
 import { KeyEncryptionError, KeyEncryptionKeys, parseKeyEncryptionKeys } from './tokens/key-encryption.js';
 
@@ -63,13 +63,7 @@ export type AuthConfig = z.output<typeof authConfigSchema>;
  * picks single variables from authConfigSchema, which is why these rules live on a separate schema.)
  */
 export const authServiceConfigSchema = authConfigSchema.superRefine((config, ctx) => {
-  if (config.NODE_ENV === 'production') {
-    for (const name of ['INTERNAL_API_TOKEN', 'KEY_ENCRYPTION_KEYS'] as const) {
-      if (config[name] === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${name}: required when NODE_ENV=production` });
-      }
-    }
-  }
+  requiredInProduction<AuthConfig>('INTERNAL_API_TOKEN', 'KEY_ENCRYPTION_KEYS')(config, ctx);
   const problem = keyEncryptionProblem(config);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });

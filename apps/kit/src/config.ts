@@ -31,6 +31,20 @@ export function loadConfig<T>(schema: z.ZodType<T>, env: Env = process.env): T {
   throw new ConfigError(`config: ${[...new Set(problems)].join('; ')}`);
 }
 
+/**
+ * A refinement failing closed in production (the images set NODE_ENV=production): each of `names`
+ * is then required, so a missing Secret stops the service at start instead of leaving it open.
+ */
+export function requiredInProduction<T extends { NODE_ENV: string }>(...names: (keyof T & string)[]) {
+  return (config: T, ctx: z.RefinementCtx): void => {
+    if (config.NODE_ENV !== 'production') return;
+    for (const name of names) {
+      if (config[name] === undefined)
+        ctx.addIssue({ code: 'custom', message: `${name}: required when NODE_ENV=production` });
+    }
+  };
+}
+
 // ENCRYPTION: key-encryption keys (KEY_ENCRYPTION_KEYS) are secrets whose name says neither.
 const secretName = /SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE|CREDENTIAL|ENCRYPTION/i;
 

@@ -1,8 +1,11 @@
 // The message service's variables (docs/architecture.md, docs/protocol.md "Limits").
-import { env, kitConfigSchema } from '@chatcluster/kit';
+import { env, kitConfigSchema, requiredInProduction } from '@chatcluster/kit';
 import { hostname } from 'node:os';
+import { z } from 'zod';
 
-export const messageConfigSchema = kitConfigSchema.extend({
+const messageVariables = kitConfigSchema.extend({
+  /** `production` (the images set it) makes INTERNAL_API_TOKEN required. */
+  NODE_ENV: env.string('development'),
   PORT: env.port(8082),
   MONGO_URL: env.url({ protocols: ['mongodb:', 'mongodb+srv:'] }),
   REDIS_URL: env.url({ protocols: ['redis:', 'rediss:'] }),
@@ -11,6 +14,7 @@ export const messageConfigSchema = kitConfigSchema.extend({
   JWT_AUDIENCE: env.string(),
   /** The pod name; presence entries and logs name it. */
   INSTANCE_ID: env.string(hostname()),
+  /** Presented to auth's internal API (membership lookups), which refuses every call without it. */
   INTERNAL_API_TOKEN: env.string().optional(),
   MONGO_TIMEOUT_MS: env.durationMs(5_000),
   /** Requests' MongoDB calls this slow count against the `mongodb` breaker (half of them in 10 s open it). */
@@ -52,4 +56,9 @@ export const messageConfigSchema = kitConfigSchema.extend({
   WEB_DIR: env.string().optional(),
 });
 
-export type MessageConfig = ReturnType<typeof messageConfigSchema.parse>;
+/** Fails closed in production: without the internal token every membership check would be refused. */
+export const messageConfigSchema = messageVariables.superRefine(
+  requiredInProduction<z.output<typeof messageVariables>>('INTERNAL_API_TOKEN'),
+);
+
+export type MessageConfig = z.output<typeof messageConfigSchema>;

@@ -1,7 +1,7 @@
 // The notification service's variables (docs/architecture.md, docs/notification-service.md "Configuration").
 // Every delay is a variable so tests can run the same code with short timings.
 import { hostname } from 'node:os';
-import { env, kitConfigSchema } from '@chatcluster/kit';
+import { env, kitConfigSchema, requiredInProduction } from '@chatcluster/kit';
 import { z } from 'zod';
 import type { ProviderName } from './events.js';
 import type { FcmOptions } from './providers/fcm.js';
@@ -29,10 +29,13 @@ const httpUrl = (fallback?: string) =>
 
 export const notificationConfigSchema = kitConfigSchema
   .extend({
+    /** `production` (the images set it) makes INTERNAL_API_TOKEN required. */
+    NODE_ENV: env.string('development'),
     PORT: env.port(8083),
     REDIS_URL: env.url({ protocols: ['redis:', 'rediss:'] }),
     /** Auth: channel members (internal API) and the JWKS for the settings API. */
     AUTH_URL: httpUrl(),
+    /** Presented to auth's internal API, which refuses every call without it. */
     INTERNAL_API_TOKEN: env.string().optional(),
     JWT_ISSUER: env.string(),
     JWT_AUDIENCE: env.string(),
@@ -131,6 +134,8 @@ export const notificationConfigSchema = kitConfigSchema
   })
   .superRefine(
     (config, ctx) => {
+      // Without the internal token every member lookup would be refused: fail closed at start.
+      requiredInProduction<typeof config>('INTERNAL_API_TOKEN')(config, ctx);
       // Some of a provider's variables without all its credentials is a mistake, not "off": name
       // each missing credential (loadConfig prints `FCM_ACCESS_TOKEN: required`).
       for (const { credentials, settings } of Object.values(providerVariables)) {

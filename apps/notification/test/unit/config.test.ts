@@ -23,6 +23,20 @@ function configError(env: Record<string, string | undefined>): string {
 }
 
 describe('notification configuration', () => {
+  it('fails closed in production without the internal API token, and names it', () => {
+    expect(configError({ ...required, NODE_ENV: 'production' })).to.contain(
+      'INTERNAL_API_TOKEN: required when NODE_ENV=production',
+    );
+    const config = loadConfig(notificationConfigSchema, {
+      ...required,
+      NODE_ENV: 'production',
+      INTERNAL_API_TOKEN: 'a-long-internal-token',
+    });
+    expect(config.INTERNAL_API_TOKEN).to.equal('a-long-internal-token');
+    expect(loadConfig(notificationConfigSchema, required).INTERNAL_API_TOKEN, 'optional outside production')
+      .to.be.undefined;
+  });
+
   it('defaults to the contract: port 8083, 5 s calls, 20 s total, 3 retries around 1/5/15 s, 24 h retention', () => {
     const config = loadConfig(notificationConfigSchema, { ...required, ...fcm, ...sendgrid });
     expect(config.PORT).to.equal(8083);
