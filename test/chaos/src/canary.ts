@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { buildAndImportVariant } from '@chatcluster/images';
 import { ChatUser, type User } from '@chatcluster/e2e';
 import { CLUSTER_NAME } from '@chatcluster/dev';
-import { metricValue, type ChaosPlatform } from './platform.js';
+import { chatCluster, metricValue, type ChaosPlatform, type ClusterCondition } from './platform.js';
 
 /**
  * The ChatCluster's own fields, shortened for a test: 5 s scrapes, one 50 % step held 60 s, analysis
@@ -122,25 +122,12 @@ export async function analysisRuns(platform: ChaosPlatform, hash: string): Promi
     }));
 }
 
-export interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
-
+/** The dev ChatCluster's conditions by type. */
 export async function chatClusterConditions(
   platform: ChaosPlatform,
-): Promise<{ generation: number; conditions: Record<string, Condition> }> {
-  const cluster = JSON.parse(await platform.kubectl(['get', 'chatcluster', CLUSTER_NAME, '-o', 'json'])) as {
-    metadata: { generation: number };
-    status?: { conditions?: Condition[] };
-  };
-  return {
-    generation: cluster.metadata.generation,
-    conditions: Object.fromEntries((cluster.status?.conditions ?? []).map((c) => [c.type, c])),
-  };
+): Promise<{ generation: number; conditions: Record<string, ClusterCondition> }> {
+  const { generation, status } = await chatCluster(platform);
+  return { generation, conditions: Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c])) };
 }
 
 /** Events the operator recorded on the ChatCluster with `reason`. */

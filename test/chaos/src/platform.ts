@@ -61,16 +61,32 @@ export async function startChaosPlatform(): Promise<ChaosPlatform> {
   };
 }
 
+export interface ClusterCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  observedGeneration?: number;
+}
+
 export interface ClusterStatus {
   observedGeneration?: number;
   phase?: string;
-  conditions?: { type: string; status: string }[];
+  conditions?: ClusterCondition[];
+}
+
+/** The dev ChatCluster's generation and status. */
+export async function chatCluster(
+  platform: ChaosPlatform,
+): Promise<{ generation: number; status: ClusterStatus }> {
+  const json = await platform.kubectl(['get', 'chatcluster', CLUSTER_NAME, '-o', 'json']);
+  const cluster = JSON.parse(json) as { metadata: { generation: number }; status?: ClusterStatus };
+  return { generation: cluster.metadata.generation, status: cluster.status ?? {} };
 }
 
 /** The dev ChatCluster's status. */
 export async function clusterStatus(platform: ChaosPlatform): Promise<ClusterStatus> {
-  const json = await platform.kubectl(['get', 'chatcluster', CLUSTER_NAME, '-o', 'json']);
-  return (JSON.parse(json) as { status?: ClusterStatus }).status ?? {};
+  return (await chatCluster(platform)).status;
 }
 
 /** Ready endpoints of a component's Service (what kube-proxy sends connections to). */
