@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
     /** Unmeasured load at the e2e rate first (JIT, connection pools, channel feeds), for every system alike. */
     'warmup-seconds': { type: 'string', default: '3' },
     'step-seconds': { type: 'string', default: '8' },
-    ramp: { type: 'string', default: '250,500,1000,2000,3000,4000,6000,8000,10000' },
+    ramp: { type: 'string', default: '250,500,1000,1500,2000,3000,4000,6000,8000,10000' },
     /**
      * `spread` (default): every room's members, and so its senders, on every instance, as real
      * clients are. `room-per-instance`: the earlier shape, every member of a room on one instance
