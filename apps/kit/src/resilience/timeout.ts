@@ -26,6 +26,7 @@ export function withTimeout<T>(
     const controller = new AbortController();
     // Rejected before the work hears of the abort, so the caller gets the reason, not the work's error.
     const abort = (reason: Error) => {
+      settle();
       reject(reason);
       controller.abort(reason);
     };
@@ -35,10 +36,10 @@ export function withTimeout<T>(
       () => abort(new AppError('TIMEOUT', `${options.operation} timed out after ${ms} ms`)),
       ms,
     );
-    const settle = () => {
+    function settle(): void {
       clearTimeout(timer);
       if (onParentAbort) parentSignal!.removeEventListener('abort', onParentAbort);
-    };
+    }
     let running: Promise<T>;
     try {
       running = work(controller.signal);
