@@ -401,17 +401,9 @@ export class MessageStore {
       this.#written.delete(channelId);
       this.#written.set(channelId, { seq: top, at: now });
       if (this.#written.size > maxTracked) this.#written.delete(this.#written.keys().next().value!);
-    }
-    // Every due counter in one command (one round trip each was most of the store's commands).
-    if (due.length > 0) {
       await this.background
-        .run('advance counters', () =>
-          this.#counters.bulkWrite(
-            due.map(([channelId, top]) => ({
-              updateOne: { filter: { _id: channelId }, update: { $max: { seq: top } }, upsert: true },
-            })),
-            { ordered: false },
-          ),
+        .run('advance counter', () =>
+          this.#counters.updateOne({ _id: channelId }, { $max: { seq: top } }, { upsert: true }),
         )
         .catch(() => undefined);
     }
