@@ -1,7 +1,7 @@
 // The message service's variables (docs/architecture.md, docs/protocol.md "Limits").
 import { env, kitConfigSchema, requiredInProduction } from '@chatcluster/kit';
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 const messageVariables = kitConfigSchema.extend({
   /** `production` (the images set it) makes INTERNAL_API_TOKEN required. */

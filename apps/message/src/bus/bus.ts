@@ -93,11 +93,10 @@ export class Bus {
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
     };
-    this.cmd = new Redis(options.url, {
-      ...common,
-      enableAutoPipelining: true,
-      connectionName: 'message-cmd',
-    });
+    // No auto-pipelining: the hot paths batch themselves (one script per turn or send batch), and
+    // ioredis's auto-pipeline can lose a command's place when adding it throws, which then crashes the
+    // process (`results[i] is not iterable`, ioredis#1931; seen here under an overloaded store).
+    this.cmd = new Redis(options.url, { ...common, connectionName: 'message-cmd' });
     // The subscriber queues its (re)subscriptions until connected; ioredis replays them on reconnect.
     this.sub = new Redis(options.url, {
       ...common,
