@@ -118,14 +118,10 @@ export class SeqCounter {
     this.#redis = redis as ScriptRedis;
   }
 
-  /** A seq per send of one channel, in order; a resend gets the seq its clientMessageId holds. */
-  async allocate(channelId: string, sends: readonly SendRef[]): Promise<SeqGrant[]> {
-    return (await this.allocateMany(new Map([[channelId, sends]]))).get(channelId)!;
-  }
-
   /**
-   * `allocate` for every channel of a batch in one round trip (a second one seeds the channels whose
-   * counter is missing, from the store). Throws when Redis cannot answer.
+   * A seq per send, in order, for every channel of a batch in one round trip (a second one seeds the
+   * channels whose counter is missing, from the store); a resend gets the seq its clientMessageId
+   * holds. Throws when Redis cannot answer.
    */
   async allocateMany(requests: ReadonlyMap<string, readonly SendRef[]>): Promise<Map<string, SeqGrant[]>> {
     const granted = await this.#allocate(requests, null);
