@@ -7,10 +7,9 @@ import { textFrame } from '../ws/wire-frame.js';
 interface Encoded {
   /** The event's JSON, as published (or as it arrived). */
   json?: Buffer;
+  /** The `event` frames, whole WebSocket frames (the payload alone is not kept: a ring holds many). */
   created?: Buffer;
   mutation?: Buffer;
-  createdWire?: Buffer;
-  mutationWire?: Buffer;
 }
 
 const encodings = new WeakMap<MessageEvent, Encoded>();
@@ -35,24 +34,20 @@ export function adoptEncoding(event: MessageEvent, json: Buffer): void {
 }
 
 /**
- * The `event` frame for `event`, one buffer for every recipient. A creation delivered with a later
- * version (an edit that arrived before the message was dispatched) is still shown as
- * `message.created`, the first time the subscriber sees it.
+ * The `event` frame's payload for `event`. A creation delivered with a later version (an edit that
+ * arrived before the message was dispatched) is still shown as `message.created`, the first time the
+ * subscriber sees it.
  */
 export function eventFrame(event: MessageEvent, kind: 'created' | 'mutation'): Buffer {
-  const entry = entryOf(event);
-  const cached = entry[kind];
-  if (cached) return cached;
   const json =
     kind === 'created' && event.type !== 'message.created'
       ? Buffer.from(JSON.stringify({ ...event, type: 'message.created' }))
       : encodedEvent(event);
-  return (entry[kind] = Buffer.concat([frameHead, json, frameTail]));
+  return Buffer.concat([frameHead, json, frameTail]);
 }
 
-/** `eventFrame` as a whole WebSocket frame (header included), one buffer for every recipient. */
+/** `eventFrame` as a whole WebSocket frame (header included), built once: one buffer for every recipient. */
 export function eventWireFrame(event: MessageEvent, kind: 'created' | 'mutation'): Buffer {
   const entry = entryOf(event);
-  const key = kind === 'created' ? 'createdWire' : 'mutationWire';
-  return (entry[key] ??= textFrame(eventFrame(event, kind)));
+  return (entry[kind] ??= textFrame(eventFrame(event, kind)));
 }

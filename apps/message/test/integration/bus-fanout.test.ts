@@ -9,7 +9,7 @@ import type { MessageEvent } from '@chatcluster/message-sdk';
 import { Bus } from '../../src/bus/bus.js';
 import { eventsChannel } from '../../src/bus/keys.js';
 import { createRedisGuard } from '../../src/bus/redis-guard.js';
-import { encodedEvent, eventFrame } from '../../src/delivery/encoding.js';
+import { encodedEvent, eventFrame, eventWireFrame } from '../../src/delivery/encoding.js';
 
 const channelId = '6a3c1e7e-2b1f-4a4e-9d0f-3c2b1a0e9f8d';
 const event = (seq: number): MessageEvent => ({
@@ -72,7 +72,12 @@ describe('message: bus fan-out (subscribe side)', function () {
     // The frame is the published bytes, wrapped: no second encoding on the receiving instance.
     const frame = eventFrame(received, 'created');
     expect(frame.toString()).to.equal(`{"type":"event","event":${encodedEvent(sent).toString()}}`);
-    expect(eventFrame(received, 'created'), 'one buffer for every recipient').to.equal(frame);
+    const wire = eventWireFrame(received, 'created');
+    expect(
+      wire.subarray(wire.length - frame.length).equals(frame),
+      'the WebSocket frame carries it',
+    ).to.equal(true);
+    expect(eventWireFrame(received, 'created'), 'one buffer for every recipient').to.equal(wire);
     expect(JSON.parse(frame.toString())).to.deep.equal({ type: 'event', event: sent });
   });
 
